@@ -1,0 +1,148 @@
+//! The fully connected layer `z = W a_prev + b` and its gradients.
+
+use core::fmt;
+use core::marker::PhantomData;
+
+use nalgebra::{SMatrix, SVector};
+
+use crate::{Activation, Rng, Scalar};
+
+/// A fully connected layer from `IN` to `OUT` units with activation `A`.
+///
+/// It holds exactly its parameters: `size_of` is
+/// `(OUT * IN + OUT) * size_of::<T>()`.
+#[repr(C)]
+pub struct Dense<T: Scalar, const IN: usize, const OUT: usize, A> {
+    /// The weights `W`, `OUT x IN`: row `i` feeds unit `i`.
+    pub w: SMatrix<T, OUT, IN>,
+    /// The biases `b`, one per unit.
+    pub b: SVector<T, OUT>,
+    activation: PhantomData<fn() -> A>,
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, A> Dense<T, IN, OUT, A> {
+    /// The number of parameters, `OUT * IN + OUT`.
+    pub const PARAMETERS: usize = OUT * IN + OUT;
+
+    /// A layer with the given weights and biases.
+    pub const fn new(w: SMatrix<T, OUT, IN>, b: SVector<T, OUT>) -> Self {
+        Dense { w, b, activation: PhantomData }
+    }
+
+    /// A layer whose parameters are all zero.
+    pub fn zeros() -> Self {
+        Self::new(SMatrix::zeros(), SVector::zeros())
+    }
+
+    /// `z = W a_prev + b` for each column (sample) of `a_prev`.
+    #[inline]
+    pub fn affine<const B: usize>(&self, a_prev: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
+        let mut z = self.w * a_prev;
+        for mut column in z.column_iter_mut() {
+            column += &self.b;
+        }
+        z
+    }
+
+    /// The parameters as two slices: the weights (column-major), then the biases.
+    pub fn parameters(&self) -> [&[T]; 2] {
+        [self.w.as_slice(), self.b.as_slice()]
+    }
+
+    /// The parameters as two mutable slices, in the order of [`Dense::parameters`].
+    pub fn parameters_mut(&mut self) -> [&mut [T]; 2] {
+        [self.w.as_mut_slice(), self.b.as_mut_slice()]
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Dense<T, IN, OUT, A> {
+    /// Draws the weights from the scheme `A::INIT` suits and zeroes the biases.
+    pub fn init(&mut self, rng: &mut Rng) {
+        let limit = T::constant(A::INIT.limit(IN, OUT));
+        self.w.apply(|w| *w = rng.uniform(-limit, limit));
+        self.b.fill(T::zero());
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, A> Clone for Dense<T, IN, OUT, A> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, A> Copy for Dense<T, IN, OUT, A> {}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, A> PartialEq for Dense<T, IN, OUT, A> {
+    fn eq(&self, other: &Self) -> bool {
+        self.w == other.w && self.b == other.b
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> fmt::Debug
+    for Dense<T, IN, OUT, A>
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dense")
+            .field("inputs", &IN)
+            .field("outputs", &OUT)
+            .field("activation", &A::NAME)
+            .field("w", &self.w)
+            .field("b", &self.b)
+            .finish()
+    }
+}
+
+/// The gradients of a [`Dense`] layer's loss: same shapes as its parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct DenseGradients<T: Scalar, const IN: usize, const OUT: usize> {
+    /// `dC/dW`, `OUT x IN`.
+    pub w: SMatrix<T, OUT, IN>,
+    /// `dC/db`.
+    pub b: SVector<T, OUT>,
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize> DenseGradients<T, IN, OUT> {
+    /// All-zero gradients.
+    pub fn zeros() -> Self {
+        DenseGradients { w: SMatrix::zeros(), b: SVector::zeros() }
+    }
+
+    /// The gradients as two slices, in the order of [`Dense::parameters`].
+    pub fn parameters(&self) -> [&[T]; 2] {
+        [self.w.as_slice(), self.b.as_slice()]
+    }
+
+    /// The gradients as two mutable slices, in the order of [`Dense::parameters`].
+    pub fn parameters_mut(&mut self) -> [&mut [T]; 2] {
+        [self.w.as_mut_slice(), self.b.as_mut_slice()]
+    }
+}
+
+/// `grad_w = delta a_prev^T`, written into `grad_w` without a temporary.
+///
+/// Summed over the columns (samples): `delta` already carries the `1/B` of the
+/// batch mean (see [`Loss::output_delta`](crate::Loss::output_delta)).
+#[inline]
+pub fn outer_product_into<T: Scalar, const OUT: usize, const IN: usize, const B: usize>(
+    grad_w: &mut SMatrix<T, OUT, IN>,
+    delta: &SMatrix<T, OUT, B>,
+    a_prev: &SMatrix<T, IN, B>,
+) {
+    grad_w.fill(T::zero());
+    for j in 0..B {
+        grad_w.ger(T::one(), &delta.column(j), &a_prev.column(j), T::one());
+    }
+}
+
+/// `grad_b = delta 1`: the sum of `delta` over the samples.
+#[inline]
+pub fn row_sum_into<T: Scalar, const OUT: usize, const B: usize>(
+    grad_b: &mut SVector<T, OUT>,
+    delta: &SMatrix<T, OUT, B>,
+) {
+    grad_b.fill(T::zero());
+    for j in 0..B {
+        *grad_b += delta.column(j);
+    }
+}

@@ -1,0 +1,239 @@
+//! Loss functions `C(a_L, t)` and the output error `delta_L = dC/dz_L`.
+//!
+//! The loss of a batch is the mean of the per-sample losses, and
+//! [`Loss::output_delta`] is the gradient of that mean; back-propagating it
+//! therefore yields the mean of the per-sample gradients.
+//!
+//! A loss is typed by the output activation it is computed with: the
+//! cross-entropies are fused with their activation (`delta_L = (a_L - t) / B`),
+//! so no `ln(0)` or `0/0` can appear, and using one with an output layer it
+//! does not fit is a compile error.
+
+use nalgebra::SMatrix;
+
+use crate::activation::{Activation, Identity, Sigmoid, Softmax, sigmoid, softplus};
+use crate::Scalar;
+
+/// A loss function for a network whose output layer uses activation `A`.
+///
+/// `z` is the output layer's pre-activation, `a = A(z)` its output and `t` the
+/// targets, each `OUT` units by `B` samples.
+#[diagnostic::on_unimplemented(
+    message = "the loss `{Self}` cannot be used with a `{A}` output layer",
+    label = "this loss does not fit the network's output activation",
+    note = "`SoftmaxCrossEntropy` needs a `Softmax` (or `Identity`, for logits) output layer; `SigmoidCrossEntropy` needs `Sigmoid` (or `Identity`); `HalfSquaredError` and `MeanSquaredError` fit any output layer"
+)]
+pub trait Loss<A: Activation> {
+    /// A short human-readable name.
+    const NAME: &'static str;
+
+    /// The mean over the `B` samples of the per-sample loss.
+    fn loss<T: Scalar, const OUT: usize, const B: usize>(
+        z: &SMatrix<T, OUT, B>,
+        a: &SMatrix<T, OUT, B>,
+        t: &SMatrix<T, OUT, B>,
+    ) -> T;
+
+    /// `delta_L = dC/dz_L` of the mean loss returned by [`Loss::loss`].
+    fn output_delta<T: Scalar, const OUT: usize, const B: usize>(
+        z: &SMatrix<T, OUT, B>,
+        a: &SMatrix<T, OUT, B>,
+        t: &SMatrix<T, OUT, B>,
+    ) -> SMatrix<T, OUT, B>;
+}
+
+fn batch_size<T: Scalar, const B: usize>() -> T {
+    T::constant(B as f64)
+}
+
+/// Half squared error `1/2 ||a - t||^2` per sample, averaged over the batch.
+///
+/// Its gradient with respect to the output is simply `a - t`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HalfSquaredError;
+
+impl<A: Activation> Loss<A> for HalfSquaredError {
+    const NAME: &'static str = "half squared error";
+
+    fn loss<T: Scalar, const OUT: usize, const B: usize>(
+        _z: &SMatrix<T, OUT, B>,
+        a: &SMatrix<T, OUT, B>,
+        t: &SMatrix<T, OUT, B>,
+    ) -> T {
+        (a - t).norm_squared() / (T::constant(2.0) * batch_size::<T, B>())
+    }
+
+    fn output_delta<T: Scalar, const OUT: usize, const B: usize>(
+        z: &SMatrix<T, OUT, B>,
+        a: &SMatrix<T, OUT, B>,
+        t: &SMatrix<T, OUT, B>,
+    ) -> SMatrix<T, OUT, B> {
+        let grad_a = (a - t) / batch_size::<T, B>();
+        A::backward(z, a, &grad_a)
+    }
+}
+
+/// Mean squared error `1/OUT ||a - t||^2` per sample, averaged over the batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MeanSquaredError;
+
+impl<A: Activation> Loss<A> for MeanSquaredError {
+    const NAME: &'static str = "mean squared error";
+
+    fn loss<T: Scalar, const OUT: usize, const B: usize>(
+        _z: &SMatrix<T, OUT, B>,
+        a: &SMatrix<T, OUT, B>,
+        t: &SMatrix<T, OUT, B>,
+    ) -> T {
+        (a - t).norm_squared() / T::constant((OUT * B) as f64)
+    }
+
+    fn output_delta<T: Scalar, const OUT: usize, const B: usize>(
+        z: &SMatrix<T, OUT, B>,
+        a: &SMatrix<T, OUT, B>,
+        t: &SMatrix<T, OUT, B>,
+    ) -> SMatrix<T, OUT, B> {
+        let grad_a = (a - t) * (T::constant(2.0) / T::constant((OUT * B) as f64));
+        A::backward(z, a, &grad_a)
+    }
+}
+
+/// Cross-entropy `-sum_i t_i ln softmax(z)_i` per sample, averaged over the batch.
+///
+/// Targets are one-hot (or any probability vector). Computed from the logits
+/// with log-sum-exp, so large logits give neither overflow nor NaN; the fused
+/// gradient is `softmax(z) - t` (scaled by `1/B`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SoftmaxCrossEntropy;
+
+/// `ln sum_i e^(z_i)` of one column, shifted by its maximum.
+fn log_sum_exp<T: Scalar, const OUT: usize>(z: nalgebra::SVectorView<'_, T, OUT>) -> T {
+    let max = z.max();
+    max + z.map(|v| (v - max).exp()).sum().ln()
+}
+
+fn softmax_cross_entropy<T: Scalar, const OUT: usize, const B: usize>(
+    z: &SMatrix<T, OUT, B>,
+    t: &SMatrix<T, OUT, B>,
+) -> T {
+    let mut total = T::zero();
+    for j in 0..B {
+        let (z_j, t_j) = (z.column(j), t.column(j));
+        total += log_sum_exp(z_j) * t_j.sum() - t_j.dot(&z_j);
+    }
+    total / batch_size::<T, B>()
+}
+
+/// `(softmax(z) * sum(t) - t) / B`: the gradient of the mean cross-entropy.
+fn softmax_cross_entropy_delta<T: Scalar, const OUT: usize, const B: usize>(
+    softmax: &SMatrix<T, OUT, B>,
+    t: &SMatrix<T, OUT, B>,
+) -> SMatrix<T, OUT, B> {
+    let mut delta = *softmax;
+    for j in 0..B {
+        let total = t.column(j).sum();
+        let mut column = delta.column_mut(j);
+        column *= total;
+        column -= t.column(j);
+    }
+    delta / batch_size::<T, B>()
+}
+
+impl Loss<Softmax> for SoftmaxCrossEntropy {
+    const NAME: &'static str = "softmax cross-entropy";
+
+    fn loss<T: Scalar, const OUT: usize, const B: usize>(
+        z: &SMatrix<T, OUT, B>,
+        _a: &SMatrix<T, OUT, B>,
+        t: &SMatrix<T, OUT, B>,
+    ) -> T {
+        softmax_cross_entropy(z, t)
+    }
+
+    fn output_delta<T: Scalar, const OUT: usize, const B: usize>(
+        _z: &SMatrix<T, OUT, B>,
+        a: &SMatrix<T, OUT, B>,
+        t: &SMatrix<T, OUT, B>,
+    ) -> SMatrix<T, OUT, B> {
+        softmax_cross_entropy_delta(a, t)
+    }
+}
+
+/// With an `Identity` output layer the network outputs logits and the loss
+/// applies the softmax itself.
+impl Loss<Identity> for SoftmaxCrossEntropy {
+    const NAME: &'static str = "softmax cross-entropy (on logits)";
+
+    fn loss<T: Scalar, const OUT: usize, const B: usize>(
+        z: &SMatrix<T, OUT, B>,
+        _a: &SMatrix<T, OUT, B>,
+        t: &SMatrix<T, OUT, B>,
+    ) -> T {
+        softmax_cross_entropy(z, t)
+    }
+
+    fn output_delta<T: Scalar, const OUT: usize, const B: usize>(
+        z: &SMatrix<T, OUT, B>,
+        _a: &SMatrix<T, OUT, B>,
+        t: &SMatrix<T, OUT, B>,
+    ) -> SMatrix<T, OUT, B> {
+        softmax_cross_entropy_delta(&Softmax::forward(z), t)
+    }
+}
+
+/// Binary cross-entropy `-[t ln s + (1 - t) ln(1 - s)]` with `s = sigmoid(z)`,
+/// summed over the outputs and averaged over the batch.
+///
+/// Computed from the logits as `softplus(z) - t z`, which never takes `ln 0`;
+/// the fused gradient is `sigmoid(z) - t` (scaled by `1/B`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SigmoidCrossEntropy;
+
+fn sigmoid_cross_entropy<T: Scalar, const OUT: usize, const B: usize>(
+    z: &SMatrix<T, OUT, B>,
+    t: &SMatrix<T, OUT, B>,
+) -> T {
+    z.zip_fold(t, T::zero(), |acc, z, t| acc + softplus(z) - t * z) / batch_size::<T, B>()
+}
+
+impl Loss<Sigmoid> for SigmoidCrossEntropy {
+    const NAME: &'static str = "sigmoid cross-entropy";
+
+    fn loss<T: Scalar, const OUT: usize, const B: usize>(
+        z: &SMatrix<T, OUT, B>,
+        _a: &SMatrix<T, OUT, B>,
+        t: &SMatrix<T, OUT, B>,
+    ) -> T {
+        sigmoid_cross_entropy(z, t)
+    }
+
+    fn output_delta<T: Scalar, const OUT: usize, const B: usize>(
+        _z: &SMatrix<T, OUT, B>,
+        a: &SMatrix<T, OUT, B>,
+        t: &SMatrix<T, OUT, B>,
+    ) -> SMatrix<T, OUT, B> {
+        (a - t) / batch_size::<T, B>()
+    }
+}
+
+/// With an `Identity` output layer the network outputs logits and the loss
+/// applies the sigmoid itself.
+impl Loss<Identity> for SigmoidCrossEntropy {
+    const NAME: &'static str = "sigmoid cross-entropy (on logits)";
+
+    fn loss<T: Scalar, const OUT: usize, const B: usize>(
+        z: &SMatrix<T, OUT, B>,
+        _a: &SMatrix<T, OUT, B>,
+        t: &SMatrix<T, OUT, B>,
+    ) -> T {
+        sigmoid_cross_entropy(z, t)
+    }
+
+    fn output_delta<T: Scalar, const OUT: usize, const B: usize>(
+        z: &SMatrix<T, OUT, B>,
+        _a: &SMatrix<T, OUT, B>,
+        t: &SMatrix<T, OUT, B>,
+    ) -> SMatrix<T, OUT, B> {
+        z.zip_map(t, |z, t| sigmoid(z) - t) / batch_size::<T, B>()
+    }
+}

@@ -1,0 +1,459 @@
+//! Stage 3: writes the network's code from a validated model. Cannot fail.
+//!
+//! The generated code names every step after the backprop equations so that
+//! `cargo expand` output reads like the math: `z1`, `a1`, `delta2`,
+//! `grad_w2`. Each step is a `let` with its full static type, so a product
+//! of the wrong shape anywhere in the chain is a type error.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+use syn::GenericParam;
+
+use crate::validate::{Net, Size};
+
+/// Names and token fragments shared by every generated item.
+struct Names<'a> {
+    net: &'a Net,
+    krate: &'a TokenStream,
+    gradients: Ident,
+    cache: Ident,
+    /// `const H: usize, ` as written by the user (with defaults), for struct declarations.
+    decl_params: TokenStream,
+    /// `const H: usize, ` without defaults, for impl blocks.
+    impl_params: TokenStream,
+    /// `H, `, for naming the types.
+    args: TokenStream,
+    /// `sizes[0]` is the input width, `sizes[l]` the width of layer `l`.
+    sizes: Vec<&'a Size>,
+}
+
+pub fn expand(net: &Net) -> TokenStream {
+    let names = Names::new(net);
+    let network_struct = network_struct(&names);
+    let gradients_struct = gradients_struct(&names);
+    let cache_struct = cache_struct(&names);
+    let inherent_impl = inherent_impl(&names);
+    let network_impl = network_impl(&names);
+    quote! {
+        #network_struct
+        #gradients_struct
+        #cache_struct
+        #inherent_impl
+        #network_impl
+    }
+}
+
+impl<'a> Names<'a> {
+    fn new(net: &'a Net) -> Self {
+        let mut decl_params = TokenStream::new();
+        let mut impl_params = TokenStream::new();
+        let mut args = TokenStream::new();
+        for param in &net.generics.params {
+            if let GenericParam::Const(param) = param {
+                let (ident, ty) = (&param.ident, &param.ty);
+                decl_params.extend(quote!(#param,));
+                impl_params.extend(quote!(const #ident: #ty,));
+                args.extend(quote!(#ident,));
+            }
+        }
+        let mut sizes = vec![&net.input];
+        sizes.extend(net.layers.iter().map(|layer| &layer.width));
+        Names {
+            net,
+            krate: &net.krate,
+            gradients: format_ident!("{}Gradients", net.name),
+            cache: format_ident!("{}Cache", net.name),
+            decl_params,
+            impl_params,
+            args,
+            sizes,
+        }
+    }
+
+    fn input(&self) -> &Size {
+        self.sizes[0]
+    }
+
+    fn output(&self) -> &Size {
+        self.sizes[self.sizes.len() - 1]
+    }
+
+    /// `(layer number from 1, layer, inputs, outputs)` for every layer.
+    fn layers(&self) -> impl Iterator<Item = (usize, &'a crate::validate::Layer, &'a Size, &'a Size)> + '_ {
+        self.net
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, layer)| (i + 1, layer, self.sizes[i], self.sizes[i + 1]))
+    }
+
+    /// `a_l` for `l >= 1`, and the input `x` for `l = 0`.
+    fn activation_name(l: usize) -> Ident {
+        if l == 0 { format_ident!("x") } else { format_ident!("a{}", l) }
+    }
+
+    fn parameters_count(&self) -> TokenStream {
+        let terms = self.layers().map(|(_, _, inputs, outputs)| quote!(#outputs * #inputs + #outputs));
+        quote!(0 #(+ #terms)*)
+    }
+}
+
+fn network_struct(n: &Names) -> TokenStream {
+    let Names { net, krate, decl_params, .. } = n;
+    let (attrs, vis, name) = (&net.attrs, &net.vis, &net.name);
+    let fields = n.layers().map(|(_, layer, inputs, outputs)| {
+        let (attrs, vis, field, activation) = (&layer.attrs, &layer.vis, &layer.name, &layer.activation);
+        quote! {
+            #(#attrs)*
+            #vis #field: #krate::Dense<T, #inputs, #outputs, #activation>,
+        }
+    });
+    quote! {
+        #(#attrs)*
+        #[repr(C)]
+        #vis struct #name<#decl_params T: #krate::Scalar = f32> {
+            #(#fields)*
+        }
+    }
+}
+
+fn gradients_struct(n: &Names) -> TokenStream {
+    let Names { net, krate, decl_params, impl_params, args, gradients, .. } = n;
+    let (vis, name) = (&net.vis, &net.name);
+    let doc = format!("The gradient of the loss with respect to every parameter of [`{name}`], layer by layer, in the same shapes.");
+    let fields = n.layers().map(|(_, layer, inputs, outputs)| {
+        let field = &layer.name;
+        let doc = format!("`dC/dW` and `dC/db` of layer `{field}`.");
+        quote! {
+            #[doc = #doc]
+            pub #field: #krate::DenseGradients<T, #inputs, #outputs>,
+        }
+    });
+    let field_names: Vec<_> = net.layers.iter().map(|layer| &layer.name).collect();
+    let parameters_impl = parameters_impl(n, gradients);
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        #[repr(C)]
+        #vis struct #gradients<#decl_params T: #krate::Scalar = f32> {
+            #(#fields)*
+        }
+
+        #parameters_impl
+
+        impl<#impl_params T: #krate::Scalar> #krate::Gradients<T> for #gradients<#args T> {
+            fn zeros() -> Self {
+                #gradients { #(#field_names: #krate::DenseGradients::zeros(),)* }
+            }
+        }
+
+        impl<#impl_params T: #krate::Scalar> ::core::ops::AddAssign<&#gradients<#args T>> for #gradients<#args T> {
+            fn add_assign(&mut self, other: &Self) {
+                #krate::Parameters::accumulate(self, other);
+            }
+        }
+
+        impl<#impl_params T: #krate::Scalar> ::core::ops::MulAssign<T> for #gradients<#args T> {
+            fn mul_assign(&mut self, factor: T) {
+                #krate::Parameters::scale(self, factor);
+            }
+        }
+    }
+}
+
+/// `Parameters` for the network or its gradients: both list weights then
+/// biases, layer by layer.
+fn parameters_impl(n: &Names, ty: &Ident) -> TokenStream {
+    let Names { krate, impl_params, args, .. } = n;
+    let count = n.parameters_count();
+    let fields: Vec<_> = n.net.layers.iter().map(|layer| &layer.name).collect();
+    quote! {
+        impl<#impl_params T: #krate::Scalar> #krate::Parameters<T> for #ty<#args T> {
+            const PARAMETERS: usize = #count;
+
+            fn slices(&self) -> impl ::core::iter::Iterator<Item = &[T]> {
+                [#(self.#fields.w.as_slice(), self.#fields.b.as_slice(),)*].into_iter()
+            }
+
+            fn slices_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut [T]> {
+                [#(self.#fields.w.as_mut_slice(), self.#fields.b.as_mut_slice(),)*].into_iter()
+            }
+        }
+    }
+}
+
+fn cache_struct(n: &Names) -> TokenStream {
+    let Names { net, krate, decl_params, impl_params, args, cache, .. } = n;
+    let (vis, name) = (&net.vis, &net.name);
+    let doc = format!(
+        "What [`{name}`]'s training forward pass keeps for the backward pass: each layer's pre-activation `z` and activation `a`, for `B` samples (one per column)."
+    );
+    let fields = n.layers().map(|(l, layer, _, outputs)| {
+        let (z, a) = (format_ident!("z{}", l), format_ident!("a{}", l));
+        let prev = Names::activation_name(l - 1);
+        let field = &layer.name;
+        let z_doc = format!("`{z} = W{l} {prev} + b{l}`, the pre-activation of layer `{field}`.");
+        let a_doc = format!("`{a} = f{l}({z})`, the activation of layer `{field}`.");
+        quote! {
+            #[doc = #z_doc]
+            pub #z: #krate::__private::SMatrix<T, #outputs, B>,
+            #[doc = #a_doc]
+            pub #a: #krate::__private::SMatrix<T, #outputs, B>,
+        }
+    });
+    let last = net.layers.len();
+    let (z_last, a_last) = (format_ident!("z{}", last), format_ident!("a{}", last));
+    let output = n.output();
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        #vis struct #cache<#decl_params T: #krate::Scalar = f32, const B: usize = 1> {
+            #(#fields)*
+        }
+
+        impl<#impl_params T: #krate::Scalar, const B: usize> #krate::Cache<T, #output, B> for #cache<#args T, B> {
+            fn logits(&self) -> &#krate::__private::SMatrix<T, #output, B> {
+                &self.#z_last
+            }
+            fn output(&self) -> &#krate::__private::SMatrix<T, #output, B> {
+                &self.#a_last
+            }
+        }
+    }
+}
+
+/// The forward steps `z_l = W_l a_(l-1) + b_l`, `a_l = f_l(z_l)`, as typed lets.
+fn forward_steps(n: &Names) -> TokenStream {
+    let krate = n.krate;
+    let steps = n.layers().map(|(l, layer, _, outputs)| {
+        let (z, a) = (format_ident!("z{}", l), format_ident!("a{}", l));
+        let prev = Names::activation_name(l - 1);
+        let (field, activation) = (&layer.name, &layer.activation);
+        quote! {
+            let #z: #krate::__private::SMatrix<T, #outputs, B> = self.#field.affine(&#prev);
+            let #a: #krate::__private::SMatrix<T, #outputs, B> = <#activation as #krate::Activation>::forward(&#z);
+        }
+    });
+    quote!(#(#steps)*)
+}
+
+/// The backward steps from `delta_L` down to `delta_1`, writing `grad_w_l` and
+/// `grad_b_l` into `grads`; with `input_gradient`, ends with `W_1^T delta_1`.
+fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
+    let krate = n.krate;
+    let layers: Vec<_> = n.layers().collect();
+    let mut steps = TokenStream::new();
+    for &(l, layer, inputs, outputs) in layers.iter().rev() {
+        let delta = format_ident!("delta{}", l);
+        let (grad_w, grad_b) = (format_ident!("grad_w{}", l), format_ident!("grad_b{}", l));
+        let prev = Names::activation_name(l - 1);
+        let prev_value = if l == 1 { quote!(x) } else { quote!(&cache.#prev) };
+        let field = &layer.name;
+        steps.extend(quote! {
+            let #grad_w: &mut #krate::__private::SMatrix<T, #outputs, #inputs> = &mut grads.#field.w;
+            #krate::outer_product_into(#grad_w, &#delta, #prev_value);
+            let #grad_b: &mut #krate::__private::SVector<T, #outputs> = &mut grads.#field.b;
+            #krate::row_sum_into(#grad_b, &#delta);
+        });
+        if l > 1 {
+            let below = &layers[l - 2];
+            let (z_prev, below_activation) = (format_ident!("z{}", l - 1), &below.1.activation);
+            let delta_prev = format_ident!("delta{}", l - 1);
+            let grad_a_prev = format_ident!("grad_a{}", l - 1);
+            steps.extend(quote! {
+                let #grad_a_prev: #krate::__private::SMatrix<T, #inputs, B> = self.#field.w.tr_mul(&#delta);
+                let #delta_prev: #krate::__private::SMatrix<T, #inputs, B> =
+                    <#below_activation as #krate::Activation>::backward(&cache.#z_prev, &cache.#prev, &#grad_a_prev);
+            });
+        } else if input_gradient {
+            steps.extend(quote! {
+                let grad_x: #krate::__private::SMatrix<T, #inputs, B> = self.#field.w.tr_mul(&#delta);
+                grad_x
+            });
+        }
+    }
+    steps
+}
+
+fn inherent_impl(n: &Names) -> TokenStream {
+    let Names { net, krate, impl_params, args, gradients, cache, .. } = n;
+    let name = &net.name;
+    let (input, output) = (n.input(), n.output());
+    let output_activation = &net.layers[net.layers.len() - 1].activation;
+    let count = n.parameters_count();
+    let layers = net.layers.len();
+    let this = quote!(<Self as #krate::Network<T, #input, #output>>);
+    quote! {
+        impl<#impl_params T: #krate::Scalar> #name<#args T> {
+            /// The number of inputs per sample.
+            pub const INPUTS: usize = #input;
+            /// The number of outputs per sample.
+            pub const OUTPUTS: usize = #output;
+            /// The number of parameters (weights and biases).
+            pub const PARAMETERS: usize = #count;
+            /// The number of layers, not counting the input.
+            pub const LAYERS: usize = #layers;
+
+            /// A freshly initialised network (Xavier or He uniform weights, as
+            /// each layer's activation suits, zero biases); the same seed gives
+            /// bit-identical weights.
+            pub fn random(seed: u64) -> Self {
+                #this::random(seed)
+            }
+
+            /// A network whose parameters are all zero.
+            pub fn zeroed() -> Self {
+                #this::zeroed()
+            }
+
+            /// Inference for one sample (an `SVector` or an array) or a batch
+            /// (an `SMatrix` with one sample per column). Keeps nothing and
+            /// does not allocate.
+            pub fn forward<const B: usize, X: #krate::Samples<T, #input, B>>(
+                &self,
+                x: &X,
+            ) -> #krate::__private::SMatrix<T, #output, B> {
+                x.with_matrix(|x| #this::forward(self, x))
+            }
+
+            /// The training forward pass: keeps every layer's `z` and `a` for
+            /// [`Self::backward`].
+            pub fn forward_train<const B: usize, X: #krate::Samples<T, #input, B>>(
+                &self,
+                x: &X,
+            ) -> #cache<#args T, B> {
+                x.with_matrix(|x| #this::forward_train(self, x))
+            }
+
+            /// Back-propagates `grad_output = dC/da_L` for the samples `x` the
+            /// cache was computed from: returns the gradient of every parameter
+            /// and `dC/dx`.
+            pub fn backward<const B: usize, X: #krate::Samples<T, #input, B>, Y: #krate::Targets<T, #output, B>>(
+                &self,
+                x: &X,
+                cache: &#cache<#args T, B>,
+                grad_output: &Y,
+            ) -> (#gradients<#args T>, #krate::__private::SMatrix<T, #input, B>) {
+                x.with_matrix(|x| grad_output.with_matrix(|g| #this::backward(self, x, cache, g)))
+            }
+
+            /// The mean loss `L` over the samples.
+            pub fn loss<L, const B: usize, X, Y>(&self, x: &X, targets: &Y) -> T
+            where
+                L: #krate::Loss<#output_activation>,
+                X: #krate::Samples<T, #input, B>,
+                Y: #krate::Targets<T, #output, B>,
+            {
+                x.with_matrix(|x| targets.with_matrix(|t| #this::loss::<L, B>(self, x, t)))
+            }
+
+            /// One forward and backward pass: writes the gradients of the mean
+            /// loss `L` into `grads` and returns that loss.
+            pub fn loss_and_gradients<L, const B: usize, X, Y>(
+                &self,
+                x: &X,
+                targets: &Y,
+                grads: &mut #gradients<#args T>,
+            ) -> T
+            where
+                L: #krate::Loss<#output_activation>,
+                X: #krate::Samples<T, #input, B>,
+                Y: #krate::Targets<T, #output, B>,
+            {
+                x.with_matrix(|x| {
+                    targets.with_matrix(|t| #this::loss_and_gradients::<L, B>(self, x, t, grads))
+                })
+            }
+        }
+    }
+}
+
+fn network_impl(n: &Names) -> TokenStream {
+    let Names { net, krate, impl_params, args, gradients, cache, .. } = n;
+    let name = &net.name;
+    let (input, output) = (n.input(), n.output());
+    let layers = net.layers.len();
+    let output_activation = &net.layers[layers - 1].activation;
+    let fields: Vec<_> = net.layers.iter().map(|layer| &layer.name).collect();
+    let forward = forward_steps(n);
+    let a_last = format_ident!("a{}", layers);
+    let cache_fields = (1..=layers).flat_map(|l| [format_ident!("z{}", l), format_ident!("a{}", l)]);
+    let delta_last = format_ident!("delta{}", layers);
+    let backward_with_input = backward_steps(n, true);
+    let backward_parameters = backward_steps(n, false);
+    let parameters_impl = parameters_impl(n, name);
+    let architecture = architecture(n);
+    quote! {
+        #parameters_impl
+
+        impl<#impl_params T: #krate::Scalar> #krate::Network<T, #input, #output> for #name<#args T> {
+            const LAYERS: usize = #layers;
+            const ARCHITECTURE: &'static str = #architecture;
+            type OutputActivation = #output_activation;
+            type Gradients = #gradients<#args T>;
+            type Cache<const B: usize> = #cache<#args T, B>;
+
+            fn zeroed() -> Self {
+                #name { #(#fields: #krate::Dense::zeros(),)* }
+            }
+
+            fn init(&mut self, rng: &mut #krate::Rng) {
+                #(self.#fields.init(rng);)*
+            }
+
+            fn forward<const B: usize>(
+                &self,
+                x: &#krate::__private::SMatrix<T, #input, B>,
+            ) -> #krate::__private::SMatrix<T, #output, B> {
+                #forward
+                #a_last
+            }
+
+            fn forward_train<const B: usize>(
+                &self,
+                x: &#krate::__private::SMatrix<T, #input, B>,
+            ) -> #cache<#args T, B> {
+                #forward
+                #cache { #(#cache_fields,)* }
+            }
+
+            fn backward_delta_into<const B: usize>(
+                &self,
+                x: &#krate::__private::SMatrix<T, #input, B>,
+                cache: &#cache<#args T, B>,
+                delta_output: &#krate::__private::SMatrix<T, #output, B>,
+                grads: &mut #gradients<#args T>,
+            ) -> #krate::__private::SMatrix<T, #input, B> {
+                let #delta_last: #krate::__private::SMatrix<T, #output, B> = *delta_output;
+                #backward_with_input
+            }
+
+            fn parameter_gradients_into<const B: usize>(
+                &self,
+                x: &#krate::__private::SMatrix<T, #input, B>,
+                cache: &#cache<#args T, B>,
+                delta_output: &#krate::__private::SMatrix<T, #output, B>,
+                grads: &mut #gradients<#args T>,
+            ) {
+                let #delta_last: #krate::__private::SMatrix<T, #output, B> = *delta_output;
+                #backward_parameters
+            }
+        }
+    }
+}
+
+/// The declaration as one normalised line, e.g.
+/// `input: 2, hidden: Dense<4, Tanh>, output: Dense<1, Sigmoid>`.
+fn architecture(n: &Names) -> String {
+    let size = |size: &Size| match size {
+        Size::Literal(value, _) => value.to_string(),
+        Size::Const(tokens) => tokens.to_string(),
+    };
+    let mut text = format!("input: {}", size(n.input()));
+    for (_, layer, _, outputs) in n.layers() {
+        let activation = &layer.activation;
+        let activation = quote!(#activation).to_string().replace(' ', "");
+        text.push_str(&format!(", {}: Dense<{}, {}>", layer.name, size(outputs), activation));
+    }
+    text
+}

@@ -1,0 +1,131 @@
+//! Stage 1: tokens to a syntax model. Only the shape of the grammar is checked
+//! here; what the pieces mean is `validate`'s job.
+//!
+//! ```text
+//! network! {
+//!     #[attributes] /// docs
+//!     VIS struct NAME<const P: usize, ...> {
+//!         input: SIZE,
+//!         #[attributes] VIS LAYER_NAME: Dense<SIZE, ACTIVATION>,
+//!         ...
+//!     }
+//! }
+//! SIZE = integer literal | const item or const parameter | { const expression }
+//! ```
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Generics, Ident, Lit, Token, Type, Visibility, braced};
+
+/// A whole `network!` invocation.
+pub struct Spec {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    pub generics: Generics,
+    pub fields: Punctuated<Field, Token![,]>,
+}
+
+/// One `name: value` line of the struct body.
+pub struct Field {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    pub value: Value,
+}
+
+/// What stands after a field's colon.
+pub enum Value {
+    /// `2`, `2usize`, `2.5`, `"two"`, ...: checked by `validate`.
+    Literal(Lit),
+    /// `{ N * 2 }`: a const expression.
+    Block(TokenStream),
+    /// `-2`: a negative width, reported by `validate`.
+    Negative(TokenStream),
+    /// `H`, `config::WIDTH`, `Dense<4, Tanh>`, ...
+    Type(Type),
+}
+
+impl Parse for Spec {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        let lookahead = input.lookahead1();
+        if !lookahead.peek(Token![struct]) {
+            return Err(syn::Error::new(
+                input.span(),
+                "expected `struct`: declare a network as `struct Name { input: 2, hidden: Dense<4, Tanh>, ... }`",
+            ));
+        }
+        input.parse::<Token![struct]>()?;
+        let name: Ident = input.parse()?;
+        let mut generics: Generics = input.parse()?;
+        generics.where_clause = input.parse()?;
+        if !input.peek(syn::token::Brace) {
+            return Err(syn::Error::new(
+                input.span(),
+                format!("expected `{{` after `struct {name}`: the layers go in braces"),
+            ));
+        }
+        let content;
+        braced!(content in input);
+        let fields = content.parse_terminated(Field::parse, Token![,])?;
+        if !input.is_empty() {
+            return Err(input.error(
+                "unexpected tokens after the network's closing brace: one `network!` declares one network",
+            ));
+        }
+        Ok(Spec { attrs, vis, name, generics, fields })
+    }
+}
+
+impl Parse for Field {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        let name: Ident = input.parse().map_err(|e| {
+            syn::Error::new(e.span(), "expected a field such as `input: 2` or `hidden: Dense<4, Tanh>`")
+        })?;
+        if !input.peek(Token![:]) {
+            return Err(syn::Error::new(
+                input.span(),
+                format!("expected `:` after `{name}`, as in `{name}: Dense<4, Tanh>`"),
+            ));
+        }
+        input.parse::<Token![:]>()?;
+        let value = Value::parse(input, &name)?;
+        Ok(Field { attrs, vis, name, value })
+    }
+}
+
+impl Value {
+    fn parse(input: ParseStream, name: &Ident) -> syn::Result<Self> {
+        if input.peek(Lit) {
+            return Ok(Value::Literal(input.parse()?));
+        }
+        if input.peek(syn::token::Brace) {
+            let block: syn::Block = input.parse()?;
+            return Ok(Value::Block(block.into_token_stream()));
+        }
+        if input.peek(Token![-]) {
+            let minus: Token![-] = input.parse()?;
+            let rest: Lit = input.parse()?;
+            let mut tokens = minus.into_token_stream();
+            rest.to_tokens(&mut tokens);
+            return Ok(Value::Negative(tokens));
+        }
+        if input.is_empty() || input.peek(Token![,]) {
+            return Err(input.error(format!(
+                "`{name}` needs a value: a width such as `{name}: 2` for the input, or a layer such as `{name}: Dense<4, Tanh>`"
+            )));
+        }
+        input.parse().map(Value::Type).map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("expected a width or a layer such as `Dense<4, Tanh>` for `{name}`"),
+            )
+        })
+    }
+}

@@ -1,0 +1,428 @@
+//! Stage 2: checks a parsed spec and builds the model `expand` works from.
+//!
+//! Every problem found is reported, not only the first, each spanned on the
+//! token at fault. Rules that need name resolution (is `Tahn` a type? is the
+//! const item `H` a `usize`?) are left to rustc, which reports them on the
+//! same tokens because `expand` keeps their spans.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{
+    Attribute, Expr, GenericArgument, GenericParam, Generics, Ident, Lit, PathArguments, Type,
+    Visibility,
+};
+
+use crate::parse::{Spec, Value};
+
+/// A network known to be well formed.
+pub struct Net {
+    /// Attributes for the network struct (`#[network(...)]` removed).
+    pub attrs: Vec<Attribute>,
+    /// Path of the runtime crate, `::network` unless `#[network(crate = ...)]`.
+    pub krate: TokenStream,
+    pub vis: Visibility,
+    pub name: Ident,
+    /// The user's generic parameters: const parameters only.
+    pub generics: Generics,
+    pub input: Size,
+    /// At least one.
+    pub layers: Vec<Layer>,
+}
+
+/// A `Dense` layer.
+pub struct Layer {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    pub width: Size,
+    pub activation: Type,
+}
+
+/// A width: a checked literal or a const expression left to rustc.
+#[derive(Clone)]
+pub enum Size {
+    Literal(usize, Span),
+    /// A path or a block; emitted in braces so any path is a valid const argument.
+    Const(TokenStream),
+}
+
+impl ToTokens for Size {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match self {
+            Size::Literal(n, span) => {
+                let mut lit = proc_macro2::Literal::usize_unsuffixed(*n);
+                lit.set_span(*span);
+                lit.to_tokens(tokens);
+            }
+            Size::Const(expr) => {
+                let span = expr.span();
+                tokens.extend(quote_spanned!(span=> { #expr }));
+            }
+        }
+    }
+}
+
+/// The only layer type today.
+const DENSE: &str = "Dense";
+/// The activation that normalises whole columns and so must come last.
+const SOFTMAX: &str = "Softmax";
+/// The scalar type parameter every generated item takes.
+pub const SCALAR_PARAM: &str = "T";
+
+/// Collects every error instead of stopping at the first.
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    fn spanned(&mut self, tokens: impl ToTokens, message: impl core::fmt::Display) {
+        self.push(syn::Error::new_spanned(tokens, message));
+    }
+}
+
+pub fn validate(spec: Spec) -> syn::Result<Net> {
+    let mut errors = Errors::default();
+    let (attrs, krate) = take_crate_path(spec.attrs, &mut errors);
+    check_generics(&spec.generics, &mut errors);
+
+    let mut fields = spec.fields.into_iter().peekable();
+    let name = spec.name;
+    let input = match fields.next_if(|first| first.name == "input") {
+        Some(first) => {
+            if !first.attrs.is_empty() || !matches!(first.vis, Visibility::Inherited) {
+                errors.spanned(
+                    &first.name,
+                    "`input` is not a layer and takes no attributes or visibility",
+                );
+            }
+            input_size(&first.value, &mut errors)
+        }
+        None => {
+            match fields.peek() {
+                None => errors.spanned(
+                    &name,
+                    format!(
+                        "network `{name}` is empty: declare its inputs and at least one layer, as in `struct {name} {{ input: 2, output: Dense<1, Sigmoid> }}`"
+                    ),
+                ),
+                Some(first) => errors.spanned(
+                    &first.name,
+                    format!(
+                        "the first field of `{name}` must be `input: <width>`, the number of inputs, but found `{}`",
+                        first.name
+                    ),
+                ),
+            }
+            None
+        }
+    };
+
+    let mut layers: Vec<Layer> = Vec::new();
+    let mut seen: Vec<Ident> = Vec::new();
+    let field_count = fields.len();
+    for (index, field) in fields.enumerate() {
+        let is_last = index + 1 == field_count;
+        if field.name == "input" {
+            errors.spanned(
+                &field.name,
+                "`input` is declared twice: it must appear once, as the first field",
+            );
+            continue;
+        }
+        if let Some(previous) = seen.iter().find(|seen| **seen == field.name) {
+            errors.spanned(
+                &field.name,
+                format!("layer `{previous}` is declared twice: layer names must be unique"),
+            );
+        }
+        seen.push(field.name.clone());
+        if let Some((width, activation)) = layer(&field.name, &field.value, is_last, &mut errors) {
+            layers.push(Layer {
+                attrs: field.attrs,
+                vis: match field.vis {
+                    Visibility::Inherited => spec.vis.clone(),
+                    vis => vis,
+                },
+                name: field.name,
+                width,
+                activation,
+            });
+        }
+    }
+    if input.is_some() && seen.is_empty() {
+        errors.spanned(
+            &name,
+            format!(
+                "network `{name}` has no layers: add at least one after `input`, such as `output: Dense<1, Sigmoid>`"
+            ),
+        );
+    }
+
+    match (errors.0, input) {
+        (Some(error), _) => Err(error),
+        (None, Some(input)) => Ok(Net {
+            attrs,
+            krate,
+            vis: spec.vis,
+            name,
+            generics: spec.generics,
+            input,
+            layers,
+        }),
+        (None, None) => Err(syn::Error::new_spanned(&name, "network has no input")),
+    }
+}
+
+/// Removes `#[network(crate = path)]` from the attributes and returns the path.
+fn take_crate_path(attrs: Vec<Attribute>, errors: &mut Errors) -> (Vec<Attribute>, TokenStream) {
+    let mut krate = quote!(::network);
+    let mut kept = Vec::with_capacity(attrs.len());
+    for attr in attrs {
+        if !attr.path().is_ident("network") {
+            kept.push(attr);
+            continue;
+        }
+        let result = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("crate") {
+                let path: syn::Path = meta.value()?.parse()?;
+                krate = path.into_token_stream();
+                Ok(())
+            } else {
+                Err(meta.error("unknown `network` option: the only option is `crate = path::to::network`"))
+            }
+        });
+        if let Err(error) = result {
+            errors.push(error);
+        }
+    }
+    (kept, krate)
+}
+
+/// Only const generic parameters of type `usize`, and none named `T`.
+fn check_generics(generics: &Generics, errors: &mut Errors) {
+    for param in &generics.params {
+        match param {
+            GenericParam::Const(param) => {
+                if param.ident == SCALAR_PARAM {
+                    errors.spanned(
+                        &param.ident,
+                        "the generic parameter `T` is reserved for the scalar type (`f32` or `f64`); rename this one",
+                    );
+                }
+                if !is_usize(&param.ty) {
+                    errors.spanned(
+                        &param.ty,
+                        format!("const parameter `{}` must be a `usize` to size a layer", param.ident),
+                    );
+                }
+            }
+            GenericParam::Type(param) => errors.spanned(
+                param,
+                "a network's only type parameter is its scalar, added for you as `T` (`f32` by default); use const parameters such as `const H: usize` for sizes",
+            ),
+            GenericParam::Lifetime(param) => {
+                errors.spanned(param, "a network holds its parameters by value and takes no lifetimes")
+            }
+        }
+    }
+    if let Some(where_clause) = &generics.where_clause {
+        errors.spanned(where_clause, "a network takes no `where` clause");
+    }
+}
+
+fn is_usize(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident("usize"))
+}
+
+fn input_size(value: &Value, errors: &mut Errors) -> Option<Size> {
+    match value {
+        Value::Type(Type::Path(p)) if has_arguments(p) => {
+            errors.spanned(
+                p,
+                "`input` is not a layer: give the number of inputs, as in `input: 2`",
+            );
+            None
+        }
+        value => size(value, "input", errors),
+    }
+}
+
+fn has_arguments(p: &syn::TypePath) -> bool {
+    p.path.segments.iter().any(|s| !matches!(s.arguments, PathArguments::None))
+}
+
+/// A width written as a field value or a generic argument.
+fn size(value: &Value, what: &str, errors: &mut Errors) -> Option<Size> {
+    match value {
+        Value::Literal(lit) => literal_size(lit, what, errors),
+        Value::Block(block) => Some(Size::Const(block.clone())),
+        Value::Negative(tokens) => {
+            errors.spanned(tokens, format!("the width of `{what}` must be a positive integer"));
+            None
+        }
+        Value::Type(Type::Path(p)) if p.qself.is_none() && !has_arguments(p) => {
+            Some(Size::Const(p.into_token_stream()))
+        }
+        Value::Type(ty) => {
+            errors.spanned(
+                ty,
+                format!(
+                    "the width of `{what}` must be an integer literal, a const item or parameter, or a `{{ const expression }}`"
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn literal_size(lit: &Lit, what: &str, errors: &mut Errors) -> Option<Size> {
+    let Lit::Int(int) = lit else {
+        errors.spanned(
+            lit,
+            format!("the width of `{what}` must be a positive integer, not `{}`", lit.to_token_stream()),
+        );
+        return None;
+    };
+    if !matches!(int.suffix(), "" | "usize") {
+        errors.spanned(
+            int,
+            format!("the width of `{what}` must be an unsuffixed integer or a `usize`, not `{int}`"),
+        );
+        return None;
+    }
+    match int.base10_parse::<usize>() {
+        Ok(0) => {
+            errors.spanned(int, format!("`{what}` has zero width: every layer and the input need at least 1 unit"));
+            None
+        }
+        Ok(n) => Some(Size::Literal(n, int.span())),
+        Err(_) => {
+            errors.spanned(int, format!("the width of `{what}` does not fit in a `usize`"));
+            None
+        }
+    }
+}
+
+/// Checks `Dense<WIDTH, ACTIVATION>` and returns the width and activation.
+fn layer(name: &Ident, value: &Value, is_last: bool, errors: &mut Errors) -> Option<(Size, Type)> {
+    let example = format!("`{name}: Dense<4, Tanh>`");
+    let path = match value {
+        Value::Type(Type::Path(p)) if p.qself.is_none() => &p.path,
+        Value::Type(ty) => {
+            errors.spanned(ty, format!("expected a layer such as {example}"));
+            return None;
+        }
+        Value::Literal(_) | Value::Block(_) | Value::Negative(_) => {
+            errors.spanned(
+                value_tokens(value),
+                format!("`{name}` is a layer and needs a layer type, as in {example}; only `input` is a bare width"),
+            );
+            return None;
+        }
+    };
+    let last = path.segments.last()?;
+    if last.ident != DENSE {
+        errors.spanned(
+            &last.ident,
+            format!("unknown layer type `{}`: the layer type is `Dense<WIDTH, Activation>`, as in {example}", last.ident),
+        );
+        return None;
+    }
+    let args = match &last.arguments {
+        PathArguments::AngleBracketed(args) => args,
+        PathArguments::None => {
+            errors.spanned(
+                &last.ident,
+                format!("`Dense` needs a width and an activation, as in {example}"),
+            );
+            return None;
+        }
+        PathArguments::Parenthesized(args) => {
+            errors.spanned(args, format!("`Dense` takes angle brackets, as in {example}"));
+            return None;
+        }
+    };
+    let mut args_iter = args.args.iter();
+    let Some(width_arg) = args_iter.next() else {
+        errors.spanned(args, format!("`Dense` needs a width and an activation, as in {example}"));
+        return None;
+    };
+    let width = generic_size(width_arg, name, errors);
+    let activation = match args_iter.next() {
+        Some(GenericArgument::Type(ty)) => Some(ty.clone()),
+        Some(other) => {
+            errors.spanned(
+                other,
+                format!("the second argument of `Dense` must be an activation type such as `Tanh`, as in {example}"),
+            );
+            None
+        }
+        None => {
+            errors.spanned(
+                args,
+                format!(
+                    "layer `{name}` needs an activation after its width, as in {example} (use `Identity` for a linear layer)"
+                ),
+            );
+            None
+        }
+    };
+    if let Some(extra) = args_iter.next() {
+        errors.spanned(
+            extra,
+            "`Dense` takes two arguments, a width and an activation; remove this one",
+        );
+        return None;
+    }
+    let activation = activation?;
+    if !is_last && names_softmax(&activation) {
+        errors.spanned(
+            &activation,
+            format!(
+                "`Softmax` normalises a whole layer and may only be the output (last) layer's activation, but `{name}` is followed by more layers"
+            ),
+        );
+    }
+    Some((width?, activation))
+}
+
+fn value_tokens(value: &Value) -> TokenStream {
+    match value {
+        Value::Literal(lit) => lit.into_token_stream(),
+        Value::Block(tokens) | Value::Negative(tokens) => tokens.clone(),
+        Value::Type(ty) => ty.into_token_stream(),
+    }
+}
+
+/// The width argument of `Dense<WIDTH, _>`.
+fn generic_size(arg: &GenericArgument, name: &Ident, errors: &mut Errors) -> Option<Size> {
+    let what = name.to_string();
+    match arg {
+        GenericArgument::Type(ty) => size(&Value::Type(ty.clone()), &what, errors),
+        GenericArgument::Const(Expr::Lit(lit)) => size(&Value::Literal(lit.lit.clone()), &what, errors),
+        GenericArgument::Const(Expr::Block(block)) => Some(Size::Const(block.block.to_token_stream())),
+        GenericArgument::Const(Expr::Unary(unary)) if matches!(unary.op, syn::UnOp::Neg(_)) => {
+            size(&Value::Negative(unary.to_token_stream()), &what, errors)
+        }
+        other => {
+            errors.spanned(
+                other,
+                format!(
+                    "the width of `{what}` must be an integer literal, a const item or parameter, or a `{{ const expression }}`"
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn names_softmax(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == SOFTMAX))
+}

@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![warn(missing_docs)]
+
+pub use network_core::*;
+pub use network_macros::network;
+
+/// Everything a typical user needs: `use network::prelude::*;`.
+pub mod prelude {
+    pub use network_core::nalgebra::{SMatrix, SVector};
+    pub use network_core::{
+        Activation, Cache, Dense, ElementWise, Gelu, Gradients, HalfSquaredError, Identity,
+        LeakyRelu, Loss, MeanSquaredError, Mish, Network, Parameters, Relu, Rng, Scalar, Sgd,
+        Sigmoid, SigmoidCrossEntropy, Silu, Softmax, SoftmaxCrossEntropy, Softplus, Swish, Tanh,
+    };
+    pub use network_macros::network;
+}
