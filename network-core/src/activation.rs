@@ -197,11 +197,19 @@ impl<const NUM: u32, const DEN: u32> ElementWise for LeakyRelu<NUM, DEN> {
     const INIT: InitScheme = InitScheme::HeUniform;
     #[inline]
     fn value<T: Scalar>(z: T) -> T {
-        if z > T::zero() { z } else { Self::slope::<T>() * z }
+        if z > T::zero() {
+            z
+        } else {
+            Self::slope::<T>() * z
+        }
     }
     #[inline]
     fn derivative<T: Scalar>(z: T, _a: T) -> T {
-        if z > T::zero() { T::one() } else { Self::slope() }
+        if z > T::zero() {
+            T::one()
+        } else {
+            Self::slope()
+        }
     }
 }
 
@@ -274,7 +282,8 @@ impl ElementWise for Gelu {
     #[inline]
     fn derivative<T: Scalar>(z: T, _a: T) -> T {
         // d/dz [z Phi(z)] = Phi(z) + z phi(z)
-        let pdf = (-z * z / T::constant(2.0)).exp() / T::constant(2.0 * core::f64::consts::PI).sqrt();
+        let pdf =
+            (-z * z / T::constant(2.0)).exp() / T::constant(2.0 * core::f64::consts::PI).sqrt();
         normal_cdf(z) + z * pdf
     }
 }

@@ -21,8 +21,9 @@ impl Disagreement {
     fn record(&mut self, index: usize, analytic: f64, numeric: f64) {
         let scale = 1f64.max(analytic.abs()).max(numeric.abs());
         let error = (analytic - numeric).abs() / scale;
-        // `!(error <= max)` also records a NaN, so it cannot hide.
-        if !(error <= self.max_error) {
+        // A NaN error is recorded as infinite, so it cannot hide.
+        let error = if error.is_nan() { f64::INFINITY } else { error };
+        if error > self.max_error {
             self.max_error = error;
             self.worst_index = index;
         }
@@ -75,9 +76,7 @@ where
 
     let mut report = GradientCheck::default();
     let mut index = 0;
-    let mut slice_index = 0;
-    let mut grad_slices = grads.slices();
-    while let Some(grad_slice) = grad_slices.next() {
+    for (slice_index, grad_slice) in grads.slices().enumerate() {
         for (i, analytic) in grad_slice.iter().enumerate() {
             let original = parameter(network, slice_index, i);
             set_parameter(network, slice_index, i, original + h);
@@ -85,10 +84,11 @@ where
             set_parameter(network, slice_index, i, original - h);
             let minus = network.loss::<L, B>(x, targets).to_f64();
             set_parameter(network, slice_index, i, original);
-            report.parameters.record(index, analytic.to_f64(), (plus - minus) / two_h);
+            report
+                .parameters
+                .record(index, analytic.to_f64(), (plus - minus) / two_h);
             index += 1;
         }
-        slice_index += 1;
     }
 
     let mut shifted = *x;
@@ -99,7 +99,9 @@ where
         shifted[i] = original - h;
         let minus = network.loss::<L, B>(&shifted, targets).to_f64();
         shifted[i] = original;
-        report.inputs.record(i, grad_input[i].to_f64(), (plus - minus) / two_h);
+        report
+            .inputs
+            .record(i, grad_input[i].to_f64(), (plus - minus) / two_h);
     }
     report
 }

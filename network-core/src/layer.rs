@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 
 use nalgebra::{SMatrix, SVector};
 
-use crate::{Activation, Rng, Scalar};
+use crate::{Activation, Rng, Scalar, kernels};
 
 /// A fully connected layer from `IN` to `OUT` units with activation `A`.
 ///
@@ -26,7 +26,11 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A> Dense<T, IN, OUT, A> {
 
     /// A layer with the given weights and biases.
     pub const fn new(w: SMatrix<T, OUT, IN>, b: SVector<T, OUT>) -> Self {
-        Dense { w, b, activation: PhantomData }
+        Dense {
+            w,
+            b,
+            activation: PhantomData,
+        }
     }
 
     /// A layer whose parameters are all zero.
@@ -37,11 +41,13 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A> Dense<T, IN, OUT, A> {
     /// `z = W a_prev + b` for each column (sample) of `a_prev`.
     #[inline]
     pub fn affine<const B: usize>(&self, a_prev: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
-        let mut z = self.w * a_prev;
-        for mut column in z.column_iter_mut() {
-            column += &self.b;
-        }
-        z
+        kernels::affine(&self.w, &self.b, a_prev)
+    }
+
+    /// `W^T delta`: carries a layer's error back to its inputs.
+    #[inline]
+    pub fn transposed_mul<const B: usize>(&self, delta: &SMatrix<T, OUT, B>) -> SMatrix<T, IN, B> {
+        kernels::transposed_mul(&self.w, delta)
     }
 
     /// The parameters as two slices: the weights (column-major), then the biases.
@@ -105,7 +111,10 @@ pub struct DenseGradients<T: Scalar, const IN: usize, const OUT: usize> {
 impl<T: Scalar, const IN: usize, const OUT: usize> DenseGradients<T, IN, OUT> {
     /// All-zero gradients.
     pub fn zeros() -> Self {
-        DenseGradients { w: SMatrix::zeros(), b: SVector::zeros() }
+        DenseGradients {
+            w: SMatrix::zeros(),
+            b: SVector::zeros(),
+        }
     }
 
     /// The gradients as two slices, in the order of [`Dense::parameters`].
@@ -116,33 +125,5 @@ impl<T: Scalar, const IN: usize, const OUT: usize> DenseGradients<T, IN, OUT> {
     /// The gradients as two mutable slices, in the order of [`Dense::parameters`].
     pub fn parameters_mut(&mut self) -> [&mut [T]; 2] {
         [self.w.as_mut_slice(), self.b.as_mut_slice()]
-    }
-}
-
-/// `grad_w = delta a_prev^T`, written into `grad_w` without a temporary.
-///
-/// Summed over the columns (samples): `delta` already carries the `1/B` of the
-/// batch mean (see [`Loss::output_delta`](crate::Loss::output_delta)).
-#[inline]
-pub fn outer_product_into<T: Scalar, const OUT: usize, const IN: usize, const B: usize>(
-    grad_w: &mut SMatrix<T, OUT, IN>,
-    delta: &SMatrix<T, OUT, B>,
-    a_prev: &SMatrix<T, IN, B>,
-) {
-    grad_w.fill(T::zero());
-    for j in 0..B {
-        grad_w.ger(T::one(), &delta.column(j), &a_prev.column(j), T::one());
-    }
-}
-
-/// `grad_b = delta 1`: the sum of `delta` over the samples.
-#[inline]
-pub fn row_sum_into<T: Scalar, const OUT: usize, const B: usize>(
-    grad_b: &mut SVector<T, OUT>,
-    delta: &SMatrix<T, OUT, B>,
-) {
-    grad_b.fill(T::zero());
-    for j in 0..B {
-        *grad_b += delta.column(j);
     }
 }

@@ -22,6 +22,7 @@ pub mod activation;
 mod data;
 mod gradcheck;
 mod init;
+pub mod kernels;
 mod layer;
 pub mod loss;
 mod network;
@@ -33,10 +34,13 @@ pub use activation::{
     Softplus, Swish, Tanh,
 };
 pub use data::{Samples, Targets};
-pub use gradcheck::{GradientCheck, Disagreement, check_gradients};
+pub use gradcheck::{Disagreement, GradientCheck, check_gradients};
 pub use init::{InitScheme, Rng};
-pub use layer::{Dense, DenseGradients, outer_product_into, row_sum_into};
-pub use loss::{HalfSquaredError, Loss, MeanSquaredError, SigmoidCrossEntropy, SoftmaxCrossEntropy};
+pub use kernels::{outer_product_into, row_sum_into};
+pub use layer::{Dense, DenseGradients};
+pub use loss::{
+    HalfSquaredError, Loss, MeanSquaredError, SigmoidCrossEntropy, SoftmaxCrossEntropy,
+};
 pub use network::{Cache, Gradients, Network, Parameters};
 pub use optim::{Sgd, StepError};
 pub use scalar::Scalar;

@@ -11,8 +11,8 @@
 
 use nalgebra::SMatrix;
 
-use crate::activation::{Activation, Identity, Sigmoid, Softmax, sigmoid, softplus};
 use crate::Scalar;
+use crate::activation::{Activation, Identity, Sigmoid, Softmax, sigmoid, softplus};
 
 /// A loss function for a network whose output layer uses activation `A`.
 ///

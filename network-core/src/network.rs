@@ -46,7 +46,9 @@ pub trait Parameters<T: Scalar> {
 
     /// The squared Euclidean norm over all values.
     fn norm_squared(&self) -> T {
-        self.slices().flatten().fold(T::zero(), |acc, v| acc + *v * *v)
+        self.slices()
+            .flatten()
+            .fold(T::zero(), |acc, v| acc + *v * *v)
     }
 
     /// True if every value is finite (no NaN, no infinity).

@@ -79,7 +79,9 @@ impl<'a> Names<'a> {
     }
 
     /// `(layer number from 1, layer, inputs, outputs)` for every layer.
-    fn layers(&self) -> impl Iterator<Item = (usize, &'a crate::validate::Layer, &'a Size, &'a Size)> + '_ {
+    fn layers(
+        &self,
+    ) -> impl Iterator<Item = (usize, &'a crate::validate::Layer, &'a Size, &'a Size)> + '_ {
         self.net
             .layers
             .iter()
@@ -89,20 +91,32 @@ impl<'a> Names<'a> {
 
     /// `a_l` for `l >= 1`, and the input `x` for `l = 0`.
     fn activation_name(l: usize) -> Ident {
-        if l == 0 { format_ident!("x") } else { format_ident!("a{}", l) }
+        if l == 0 {
+            format_ident!("x")
+        } else {
+            format_ident!("a{}", l)
+        }
     }
 
     fn parameters_count(&self) -> TokenStream {
-        let terms = self.layers().map(|(_, _, inputs, outputs)| quote!(#outputs * #inputs + #outputs));
+        let terms = self
+            .layers()
+            .map(|(_, _, inputs, outputs)| quote!(#outputs * #inputs + #outputs));
         quote!(0 #(+ #terms)*)
     }
 }
 
 fn network_struct(n: &Names) -> TokenStream {
-    let Names { net, krate, decl_params, .. } = n;
+    let Names {
+        net,
+        krate,
+        decl_params,
+        ..
+    } = n;
     let (attrs, vis, name) = (&net.attrs, &net.vis, &net.name);
     let fields = n.layers().map(|(_, layer, inputs, outputs)| {
-        let (attrs, vis, field, activation) = (&layer.attrs, &layer.vis, &layer.name, &layer.activation);
+        let (attrs, vis, field, activation) =
+            (&layer.attrs, &layer.vis, &layer.name, &layer.activation);
         quote! {
             #(#attrs)*
             #vis #field: #krate::Dense<T, #inputs, #outputs, #activation>,
@@ -118,9 +132,19 @@ fn network_struct(n: &Names) -> TokenStream {
 }
 
 fn gradients_struct(n: &Names) -> TokenStream {
-    let Names { net, krate, decl_params, impl_params, args, gradients, .. } = n;
+    let Names {
+        net,
+        krate,
+        decl_params,
+        impl_params,
+        args,
+        gradients,
+        ..
+    } = n;
     let (vis, name) = (&net.vis, &net.name);
-    let doc = format!("The gradient of the loss with respect to every parameter of [`{name}`], layer by layer, in the same shapes.");
+    let doc = format!(
+        "The gradient of the loss with respect to every parameter of [`{name}`], layer by layer, in the same shapes."
+    );
     let fields = n.layers().map(|(_, layer, inputs, outputs)| {
         let field = &layer.name;
         let doc = format!("`dC/dW` and `dC/db` of layer `{field}`.");
@@ -164,7 +188,12 @@ fn gradients_struct(n: &Names) -> TokenStream {
 /// `Parameters` for the network or its gradients: both list weights then
 /// biases, layer by layer.
 fn parameters_impl(n: &Names, ty: &Ident) -> TokenStream {
-    let Names { krate, impl_params, args, .. } = n;
+    let Names {
+        krate,
+        impl_params,
+        args,
+        ..
+    } = n;
     let count = n.parameters_count();
     let fields: Vec<_> = n.net.layers.iter().map(|layer| &layer.name).collect();
     quote! {
@@ -183,7 +212,15 @@ fn parameters_impl(n: &Names, ty: &Ident) -> TokenStream {
 }
 
 fn cache_struct(n: &Names) -> TokenStream {
-    let Names { net, krate, decl_params, impl_params, args, cache, .. } = n;
+    let Names {
+        net,
+        krate,
+        decl_params,
+        impl_params,
+        args,
+        cache,
+        ..
+    } = n;
     let (vis, name) = (&net.vis, &net.name);
     let doc = format!(
         "What [`{name}`]'s training forward pass keeps for the backward pass: each layer's pre-activation `z` and activation `a`, for `B` samples (one per column)."
@@ -247,7 +284,11 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
         let delta = format_ident!("delta{}", l);
         let (grad_w, grad_b) = (format_ident!("grad_w{}", l), format_ident!("grad_b{}", l));
         let prev = Names::activation_name(l - 1);
-        let prev_value = if l == 1 { quote!(x) } else { quote!(&cache.#prev) };
+        let prev_value = if l == 1 {
+            quote!(x)
+        } else {
+            quote!(&cache.#prev)
+        };
         let field = &layer.name;
         steps.extend(quote! {
             let #grad_w: &mut #krate::__private::SMatrix<T, #outputs, #inputs> = &mut grads.#field.w;
@@ -261,13 +302,13 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
             let delta_prev = format_ident!("delta{}", l - 1);
             let grad_a_prev = format_ident!("grad_a{}", l - 1);
             steps.extend(quote! {
-                let #grad_a_prev: #krate::__private::SMatrix<T, #inputs, B> = self.#field.w.tr_mul(&#delta);
+                let #grad_a_prev: #krate::__private::SMatrix<T, #inputs, B> = self.#field.transposed_mul(&#delta);
                 let #delta_prev: #krate::__private::SMatrix<T, #inputs, B> =
                     <#below_activation as #krate::Activation>::backward(&cache.#z_prev, &cache.#prev, &#grad_a_prev);
             });
         } else if input_gradient {
             steps.extend(quote! {
-                let grad_x: #krate::__private::SMatrix<T, #inputs, B> = self.#field.w.tr_mul(&#delta);
+                let grad_x: #krate::__private::SMatrix<T, #inputs, B> = self.#field.transposed_mul(&#delta);
                 grad_x
             });
         }
@@ -276,7 +317,15 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
 }
 
 fn inherent_impl(n: &Names) -> TokenStream {
-    let Names { net, krate, impl_params, args, gradients, cache, .. } = n;
+    let Names {
+        net,
+        krate,
+        impl_params,
+        args,
+        gradients,
+        cache,
+        ..
+    } = n;
     let name = &net.name;
     let (input, output) = (n.input(), n.output());
     let output_activation = &net.layers[net.layers.len() - 1].activation;
@@ -369,7 +418,15 @@ fn inherent_impl(n: &Names) -> TokenStream {
 }
 
 fn network_impl(n: &Names) -> TokenStream {
-    let Names { net, krate, impl_params, args, gradients, cache, .. } = n;
+    let Names {
+        net,
+        krate,
+        impl_params,
+        args,
+        gradients,
+        cache,
+        ..
+    } = n;
     let name = &net.name;
     let (input, output) = (n.input(), n.output());
     let layers = net.layers.len();
@@ -377,7 +434,8 @@ fn network_impl(n: &Names) -> TokenStream {
     let fields: Vec<_> = net.layers.iter().map(|layer| &layer.name).collect();
     let forward = forward_steps(n);
     let a_last = format_ident!("a{}", layers);
-    let cache_fields = (1..=layers).flat_map(|l| [format_ident!("z{}", l), format_ident!("a{}", l)]);
+    let cache_fields =
+        (1..=layers).flat_map(|l| [format_ident!("z{}", l), format_ident!("a{}", l)]);
     let delta_last = format_ident!("delta{}", layers);
     let backward_with_input = backward_steps(n, true);
     let backward_parameters = backward_steps(n, false);
@@ -447,13 +505,18 @@ fn network_impl(n: &Names) -> TokenStream {
 fn architecture(n: &Names) -> String {
     let size = |size: &Size| match size {
         Size::Literal(value, _) => value.to_string(),
-        Size::Const(tokens) => tokens.to_string(),
+        Size::Path(tokens) | Size::Block(tokens) => tokens.to_string(),
     };
     let mut text = format!("input: {}", size(n.input()));
     for (_, layer, _, outputs) in n.layers() {
         let activation = &layer.activation;
         let activation = quote!(#activation).to_string().replace(' ', "");
-        text.push_str(&format!(", {}: Dense<{}, {}>", layer.name, size(outputs), activation));
+        text.push_str(&format!(
+            ", {}: Dense<{}, {}>",
+            layer.name,
+            size(outputs),
+            activation
+        ));
     }
     text
 }

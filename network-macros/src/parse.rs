@@ -45,7 +45,7 @@ pub enum Value {
     /// `-2`: a negative width, reported by `validate`.
     Negative(TokenStream),
     /// `H`, `config::WIDTH`, `Dense<4, Tanh>`, ...
-    Type(Type),
+    Type(Box<Type>),
 }
 
 impl Parse for Spec {
@@ -77,7 +77,13 @@ impl Parse for Spec {
                 "unexpected tokens after the network's closing brace: one `network!` declares one network",
             ));
         }
-        Ok(Spec { attrs, vis, name, generics, fields })
+        Ok(Spec {
+            attrs,
+            vis,
+            name,
+            generics,
+            fields,
+        })
     }
 }
 
@@ -86,7 +92,10 @@ impl Parse for Field {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis = input.parse()?;
         let name: Ident = input.parse().map_err(|e| {
-            syn::Error::new(e.span(), "expected a field such as `input: 2` or `hidden: Dense<4, Tanh>`")
+            syn::Error::new(
+                e.span(),
+                "expected a field such as `input: 2` or `hidden: Dense<4, Tanh>`",
+            )
         })?;
         if !input.peek(Token![:]) {
             return Err(syn::Error::new(
@@ -96,7 +105,12 @@ impl Parse for Field {
         }
         input.parse::<Token![:]>()?;
         let value = Value::parse(input, &name)?;
-        Ok(Field { attrs, vis, name, value })
+        Ok(Field {
+            attrs,
+            vis,
+            name,
+            value,
+        })
     }
 }
 
@@ -121,11 +135,14 @@ impl Value {
                 "`{name}` needs a value: a width such as `{name}: 2` for the input, or a layer such as `{name}: Dense<4, Tanh>`"
             )));
         }
-        input.parse().map(Value::Type).map_err(|e| {
-            syn::Error::new(
-                e.span(),
-                format!("expected a width or a layer such as `Dense<4, Tanh>` for `{name}`"),
-            )
-        })
+        input
+            .parse()
+            .map(|ty| Value::Type(Box::new(ty)))
+            .map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    format!("expected a width or a layer such as `Dense<4, Tanh>` for `{name}`"),
+                )
+            })
     }
 }

@@ -43,8 +43,10 @@ pub struct Layer {
 #[derive(Clone)]
 pub enum Size {
     Literal(usize, Span),
-    /// A path or a block; emitted in braces so any path is a valid const argument.
-    Const(TokenStream),
+    /// A path (emitted in braces, so any path is a valid const argument).
+    Path(TokenStream),
+    /// A `{ const expression }`, emitted as written.
+    Block(TokenStream),
 }
 
 impl ToTokens for Size {
@@ -55,10 +57,11 @@ impl ToTokens for Size {
                 lit.set_span(*span);
                 lit.to_tokens(tokens);
             }
-            Size::Const(expr) => {
-                let span = expr.span();
-                tokens.extend(quote_spanned!(span=> { #expr }));
+            Size::Path(path) => {
+                let span = path.span();
+                tokens.extend(quote_spanned!(span=> { #path }));
             }
+            Size::Block(block) => block.to_tokens(tokens),
         }
     }
 }
@@ -195,7 +198,9 @@ fn take_crate_path(attrs: Vec<Attribute>, errors: &mut Errors) -> (Vec<Attribute
                 krate = path.into_token_stream();
                 Ok(())
             } else {
-                Err(meta.error("unknown `network` option: the only option is `crate = path::to::network`"))
+                Err(meta.error(
+                    "unknown `network` option: the only option is `crate = path::to::network`",
+                ))
             }
         });
         if let Err(error) = result {
@@ -243,9 +248,9 @@ fn is_usize(ty: &Type) -> bool {
 
 fn input_size(value: &Value, errors: &mut Errors) -> Option<Size> {
     match value {
-        Value::Type(Type::Path(p)) if has_arguments(p) => {
+        Value::Type(ty) if matches!(&**ty, Type::Path(p) if has_arguments(p)) => {
             errors.spanned(
-                p,
+                ty,
                 "`input` is not a layer: give the number of inputs, as in `input: 2`",
             );
             None
@@ -255,20 +260,26 @@ fn input_size(value: &Value, errors: &mut Errors) -> Option<Size> {
 }
 
 fn has_arguments(p: &syn::TypePath) -> bool {
-    p.path.segments.iter().any(|s| !matches!(s.arguments, PathArguments::None))
+    p.path
+        .segments
+        .iter()
+        .any(|s| !matches!(s.arguments, PathArguments::None))
 }
 
 /// A width written as a field value or a generic argument.
 fn size(value: &Value, what: &str, errors: &mut Errors) -> Option<Size> {
     match value {
         Value::Literal(lit) => literal_size(lit, what, errors),
-        Value::Block(block) => Some(Size::Const(block.clone())),
+        Value::Block(block) => Some(Size::Block(block.clone())),
         Value::Negative(tokens) => {
-            errors.spanned(tokens, format!("the width of `{what}` must be a positive integer"));
+            errors.spanned(
+                tokens,
+                format!("the width of `{what}` must be a positive integer"),
+            );
             None
         }
-        Value::Type(Type::Path(p)) if p.qself.is_none() && !has_arguments(p) => {
-            Some(Size::Const(p.into_token_stream()))
+        Value::Type(ty) if matches!(&**ty, Type::Path(p) if p.qself.is_none() && !has_arguments(p)) => {
+            Some(Size::Path(ty.into_token_stream()))
         }
         Value::Type(ty) => {
             errors.spanned(
@@ -286,25 +297,36 @@ fn literal_size(lit: &Lit, what: &str, errors: &mut Errors) -> Option<Size> {
     let Lit::Int(int) = lit else {
         errors.spanned(
             lit,
-            format!("the width of `{what}` must be a positive integer, not `{}`", lit.to_token_stream()),
+            format!(
+                "the width of `{what}` must be a positive integer, not `{}`",
+                lit.to_token_stream()
+            ),
         );
         return None;
     };
     if !matches!(int.suffix(), "" | "usize") {
         errors.spanned(
             int,
-            format!("the width of `{what}` must be an unsuffixed integer or a `usize`, not `{int}`"),
+            format!(
+                "the width of `{what}` must be an unsuffixed integer or a `usize`, not `{int}`"
+            ),
         );
         return None;
     }
     match int.base10_parse::<usize>() {
         Ok(0) => {
-            errors.spanned(int, format!("`{what}` has zero width: every layer and the input need at least 1 unit"));
+            errors.spanned(
+                int,
+                format!("`{what}` has zero width: every layer and the input need at least 1 unit"),
+            );
             None
         }
         Ok(n) => Some(Size::Literal(n, int.span())),
         Err(_) => {
-            errors.spanned(int, format!("the width of `{what}` does not fit in a `usize`"));
+            errors.spanned(
+                int,
+                format!("the width of `{what}` does not fit in a `usize`"),
+            );
             None
         }
     }
@@ -314,7 +336,10 @@ fn literal_size(lit: &Lit, what: &str, errors: &mut Errors) -> Option<Size> {
 fn layer(name: &Ident, value: &Value, is_last: bool, errors: &mut Errors) -> Option<(Size, Type)> {
     let example = format!("`{name}: Dense<4, Tanh>`");
     let path = match value {
-        Value::Type(Type::Path(p)) if p.qself.is_none() => &p.path,
+        Value::Type(ty) if matches!(&**ty, Type::Path(p) if p.qself.is_none()) => match &**ty {
+            Type::Path(p) => &p.path,
+            _ => return None,
+        },
         Value::Type(ty) => {
             errors.spanned(ty, format!("expected a layer such as {example}"));
             return None;
@@ -345,13 +370,19 @@ fn layer(name: &Ident, value: &Value, is_last: bool, errors: &mut Errors) -> Opt
             return None;
         }
         PathArguments::Parenthesized(args) => {
-            errors.spanned(args, format!("`Dense` takes angle brackets, as in {example}"));
+            errors.spanned(
+                args,
+                format!("`Dense` takes angle brackets, as in {example}"),
+            );
             return None;
         }
     };
     let mut args_iter = args.args.iter();
     let Some(width_arg) = args_iter.next() else {
-        errors.spanned(args, format!("`Dense` needs a width and an activation, as in {example}"));
+        errors.spanned(
+            args,
+            format!("`Dense` needs a width and an activation, as in {example}"),
+        );
         return None;
     };
     let width = generic_size(width_arg, name, errors);
@@ -405,9 +436,13 @@ fn value_tokens(value: &Value) -> TokenStream {
 fn generic_size(arg: &GenericArgument, name: &Ident, errors: &mut Errors) -> Option<Size> {
     let what = name.to_string();
     match arg {
-        GenericArgument::Type(ty) => size(&Value::Type(ty.clone()), &what, errors),
-        GenericArgument::Const(Expr::Lit(lit)) => size(&Value::Literal(lit.lit.clone()), &what, errors),
-        GenericArgument::Const(Expr::Block(block)) => Some(Size::Const(block.block.to_token_stream())),
+        GenericArgument::Type(ty) => size(&Value::Type(Box::new(ty.clone())), &what, errors),
+        GenericArgument::Const(Expr::Lit(lit)) => {
+            size(&Value::Literal(lit.lit.clone()), &what, errors)
+        }
+        GenericArgument::Const(Expr::Block(block)) => {
+            Some(Size::Block(block.block.to_token_stream()))
+        }
         GenericArgument::Const(Expr::Unary(unary)) if matches!(unary.op, syn::UnOp::Neg(_)) => {
             size(&Value::Negative(unary.to_token_stream()), &what, errors)
         }
