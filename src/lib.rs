@@ -13,5 +13,9 @@ pub mod prelude {
         LeakyRelu, Loss, MeanSquaredError, Mish, Network, Parameters, Relu, Rng, Scalar, Sgd,
         Sigmoid, SigmoidCrossEntropy, Silu, Softmax, SoftmaxCrossEntropy, Softplus, Swish, Tanh,
     };
+    pub use network_core::{
+        Adam, AdamConfig, Control, Dataset, EpochStats, InitScheme, Momentum, MomentumConfig,
+        Optimizer, RmsProp, RmsPropConfig, Schedule, TrainConfig, Trainer, Zeroable,
+    };
     pub use network_macros::network;
 }

@@ -290,7 +290,9 @@ impl ElementWise for Gelu {
 
 #[inline]
 fn normal_cdf<T: Scalar>(z: T) -> T {
-    T::constant(0.5) * (T::one() + (z / T::constant(core::f64::consts::SQRT_2)).erf())
+    // Phi(z) = erfc(-z / sqrt 2) / 2, which keeps full relative precision in
+    // the left tail where `1 + erf(..)` would cancel to zero.
+    T::constant(0.5) * (-z / T::constant(core::f64::consts::SQRT_2)).erfc()
 }
 
 /// Softmax over each column: `a_i = e^(z_i) / sum_j e^(z_j)`.

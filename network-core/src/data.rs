@@ -8,8 +8,8 @@ use crate::Scalar;
 /// Data that holds `B` samples of `N` inputs each: an `SMatrix<T, N, B>`
 /// (`SVector<T, N>` for one sample) or an array `[T; N]`.
 #[diagnostic::on_unimplemented(
-    message = "this network takes {N} inputs per sample, but was given `{Self}`",
-    label = "expected {N} inputs (rows) per sample",
+    message = "this network takes inputs of width {N}, but was given `{Self}`",
+    label = "expected one row per input ({N}) and one column per sample",
     note = "pass an `SVector<T, {N}>`, an array `[T; {N}]`, or a batch `SMatrix<T, {N}, B>` with one column per sample"
 )]
 pub trait Samples<T: Scalar, const N: usize, const B: usize> {
@@ -34,8 +34,8 @@ impl<T: Scalar, const N: usize> Samples<T, N, 1> for [T; N] {
 /// Targets for `B` samples of a network with `N` outputs: an
 /// `SMatrix<T, N, B>` or an array `[T; N]`.
 #[diagnostic::on_unimplemented(
-    message = "this network has {N} outputs per sample, but the targets are `{Self}`",
-    label = "expected {N} target values (rows) per sample",
+    message = "this network's outputs have width {N}, but the targets are `{Self}`",
+    label = "expected one row per output ({N}) and one column per sample",
     note = "pass an `SVector<T, {N}>`, an array `[T; {N}]`, or a batch `SMatrix<T, {N}, B>` with one column per sample"
 )]
 pub trait Targets<T: Scalar, const N: usize, const B: usize> {

@@ -1,7 +1,20 @@
 //! The numeric kernels of a dense layer, in one place so that they can be
-//! tuned (or routed to a GEMM) without touching the generated code.
+//! tuned without touching the generated code.
+//!
+//! Every product is `C = A B` or `C += A B` on statically sized, column-major
+//! matrices, computed by a register-blocked kernel in safe Rust: a block of
+//! `MR` rows by `NR` columns of `C` is accumulated in local arrays the
+//! compiler keeps in vector registers, one column of `A` times one row of `B`
+//! at a time. With the `std` feature, large `f32` and `f64` products go to
+//! [`matrixmultiply`](https://docs.rs/matrixmultiply), which packs its
+//! operands for the cache and picks AVX/FMA kernels at run time. Targets
+//! without vector registers (a Cortex-M4) use a plain loop, which is as fast
+//! there and much smaller.
+//!
+//! Shapes are checked by the types: nothing here can be called with operands
+//! that do not fit, and no kernel allocates.
 
-use nalgebra::{SMatrix, SVector};
+use nalgebra::{ArrayStorage, SMatrix, SVector};
 
 use crate::Scalar;
 
@@ -12,10 +25,13 @@ pub fn affine<T: Scalar, const OUT: usize, const IN: usize, const B: usize>(
     b: &SVector<T, OUT>,
     a_prev: &SMatrix<T, IN, B>,
 ) -> SMatrix<T, OUT, B> {
-    let mut z = w * a_prev;
-    for mut column in z.column_iter_mut() {
-        column += b;
-    }
+    let mut z = SMatrix::from_data(ArrayStorage([b.data.0[0]; B]));
+    gemm::<T, OUT, IN, B>(
+        z.as_mut_slice(),
+        View::column_major(w.as_slice(), OUT),
+        View::column_major(a_prev.as_slice(), IN),
+        Write::Add,
+    );
     z
 }
 
@@ -25,7 +41,14 @@ pub fn transposed_mul<T: Scalar, const OUT: usize, const IN: usize, const B: usi
     w: &SMatrix<T, OUT, IN>,
     delta: &SMatrix<T, OUT, B>,
 ) -> SMatrix<T, IN, B> {
-    w.tr_mul(delta)
+    let mut out = SMatrix::from_data(ArrayStorage([[T::zero(); IN]; B]));
+    gemm::<T, IN, OUT, B>(
+        out.as_mut_slice(),
+        View::row_major(w.as_slice(), OUT),
+        View::column_major(delta.as_slice(), OUT),
+        Write::Overwrite,
+    );
+    out
 }
 
 /// `grad_w = delta a_prev^T`, written into `grad_w` without a temporary.
@@ -38,10 +61,12 @@ pub fn outer_product_into<T: Scalar, const OUT: usize, const IN: usize, const B:
     delta: &SMatrix<T, OUT, B>,
     a_prev: &SMatrix<T, IN, B>,
 ) {
-    grad_w.fill(T::zero());
-    for j in 0..B {
-        grad_w.ger(T::one(), &delta.column(j), &a_prev.column(j), T::one());
-    }
+    gemm::<T, OUT, B, IN>(
+        grad_w.as_mut_slice(),
+        View::column_major(delta.as_slice(), OUT),
+        View::row_major(a_prev.as_slice(), IN),
+        Write::Overwrite,
+    );
 }
 
 /// `grad_b = delta 1`: the sum of `delta` over the samples.
@@ -50,8 +75,689 @@ pub fn row_sum_into<T: Scalar, const OUT: usize, const B: usize>(
     grad_b: &mut SVector<T, OUT>,
     delta: &SMatrix<T, OUT, B>,
 ) {
-    grad_b.fill(T::zero());
-    for j in 0..B {
-        *grad_b += delta.column(j);
+    grad_b.as_mut_slice().fill(T::zero());
+    for column in delta.as_slice().chunks_exact(OUT.max(1)) {
+        for (g, d) in grad_b.iter_mut().zip(column) {
+            *g += *d;
+        }
+    }
+}
+
+/// A read-only matrix over a slice: element `(r, c)` is `data[r * rs + c * cs]`.
+#[derive(Clone, Copy, Debug)]
+struct View<'a, T> {
+    data: &'a [T],
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a, T> View<'a, T> {
+    /// The matrix stored column by column, `rows` values per column.
+    fn column_major(data: &'a [T], rows: usize) -> Self {
+        View {
+            data,
+            rs: 1,
+            cs: rows,
+        }
+    }
+
+    /// The transpose of a column-major matrix with `rows` rows: its rows are
+    /// the stored columns.
+    fn row_major(data: &'a [T], rows: usize) -> Self {
+        View {
+            data,
+            rs: rows,
+            cs: 1,
+        }
+    }
+}
+
+/// Whether a product is added to `c` or replaces it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Write {
+    /// `c += a b`.
+    Add,
+    /// `c = a b`; the old values of `c` are never read.
+    Overwrite,
+}
+
+/// `c (+)= a b` with `a` `M x K`, `b` `K x N` and `c` `M x N` column-major
+/// and contiguous.
+#[inline]
+fn gemm<T: Scalar, const M: usize, const K: usize, const N: usize>(
+    c: &mut [T],
+    a: View<'_, T>,
+    b: View<'_, T>,
+    write: Write,
+) {
+    if M == 0 || N == 0 {
+        return;
+    }
+    if K == 0 {
+        if write == Write::Overwrite {
+            c.fill(T::zero());
+        }
+        return;
+    }
+    #[cfg(feature = "std")]
+    if large::<M, K, N>() && blas::gemm(M, K, N, a, b, c, write) {
+        return;
+    }
+    #[cfg(any(
+        target_feature = "sse2",
+        target_feature = "neon",
+        target_feature = "simd128"
+    ))]
+    if core::mem::size_of::<T>() <= 4 {
+        blocked::row_panels::<T, M, K, N, { blocked::MR_F32 }>(c, a, b, write);
+    } else {
+        blocked::row_panels::<T, M, K, N, { blocked::MR_F64 }>(c, a, b, write);
+    }
+    #[cfg(not(any(
+        target_feature = "sse2",
+        target_feature = "neon",
+        target_feature = "simd128"
+    )))]
+    plain_gemm::<T, M, K, N>(c, a, b, write);
+}
+
+/// `c (+)= a b` as a plain loop, column by column of `c`: for targets with
+/// no vector registers (a Cortex-M4 has a scalar FPU), where register
+/// blocking gains nothing and would cost flash.
+#[cfg(any(
+    test,
+    not(any(
+        target_feature = "sse2",
+        target_feature = "neon",
+        target_feature = "simd128"
+    ))
+))]
+fn plain_gemm<T: Scalar, const M: usize, const K: usize, const N: usize>(
+    c: &mut [T],
+    a: View<'_, T>,
+    b: View<'_, T>,
+    write: Write,
+) {
+    for (j, column) in c.chunks_exact_mut(M).enumerate() {
+        if write == Write::Overwrite {
+            column.fill(T::zero());
+        }
+        for k in 0..K {
+            let b = b.data[k * b.rs + j * b.cs];
+            for (i, c) in column.iter_mut().enumerate() {
+                *c += a.data[i * a.rs + k * a.cs] * b;
+            }
+        }
+    }
+}
+
+/// Whether a product is large enough for the packed GEMM to pay off.
+#[cfg(feature = "std")]
+const fn large<const M: usize, const K: usize, const N: usize>() -> bool {
+    M >= 32 && K >= 32 && N >= 32 && M * K * N >= 256 * 1024
+}
+
+/// The register-blocked kernel, for targets with vector registers.
+#[cfg(any(
+    test,
+    target_feature = "sse2",
+    target_feature = "neon",
+    target_feature = "simd128"
+))]
+mod blocked {
+    use core::array;
+    use core::ops::Range;
+
+    use super::{View, Write};
+    use crate::Scalar;
+
+    /// Rows of `C` per register block: two AVX registers of `f32` or `f64`.
+    pub(super) const MR_F32: usize = 16;
+    pub(super) const MR_F64: usize = 8;
+    /// Columns of `C` per register block.
+    const NR: usize = 4;
+    /// The deepest packed panel of `A` (for `A`s whose columns are not
+    /// contiguous): `MR x KC` values on the stack.
+    const KC: usize = 128;
+
+    /// `c (+)= a b` in panels of `MR` rows, then one of 8 rows if it fits; the
+    /// last rows use the narrowest block that covers them.
+    #[inline(always)]
+    pub(super) fn row_panels<
+        T: Scalar,
+        const M: usize,
+        const K: usize,
+        const N: usize,
+        const MR: usize,
+    >(
+        c: &mut [T],
+        a: View<'_, T>,
+        b: View<'_, T>,
+        write: Write,
+    ) {
+        // The packed panel is only as deep as `A` when that is shallower than
+        // `KC`, so that small products do not clear a large buffer.
+        match K {
+            0..=16 => row_panels_packed_to::<T, M, K, N, MR, 16>(c, a, b, write),
+            17..=32 => row_panels_packed_to::<T, M, K, N, MR, 32>(c, a, b, write),
+            33..=64 => row_panels_packed_to::<T, M, K, N, MR, 64>(c, a, b, write),
+            _ => row_panels_packed_to::<T, M, K, N, MR, KC>(c, a, b, write),
+        }
+    }
+
+    /// [`row_panels`] with packed panels at most `KP` deep.
+    #[inline(always)]
+    fn row_panels_packed_to<
+        T: Scalar,
+        const M: usize,
+        const K: usize,
+        const N: usize,
+        const MR: usize,
+        const KP: usize,
+    >(
+        c: &mut [T],
+        a: View<'_, T>,
+        b: View<'_, T>,
+        write: Write,
+    ) {
+        let mut i = 0;
+        while i + MR <= M {
+            row_panel::<T, M, K, N, MR, KP>(c, a, b, i, MR, write);
+            i += MR;
+        }
+        if MR > 8 && i + 8 <= M {
+            row_panel::<T, M, K, N, 8, KP>(c, a, b, i, 8, write);
+            i += 8;
+        }
+        let rows = M - i;
+        match rows {
+            0 => {}
+            1 => row_panel::<T, M, K, N, 1, KP>(c, a, b, i, rows, write),
+            2..=4 => row_panel::<T, M, K, N, 4, KP>(c, a, b, i, rows, write),
+            _ => row_panel::<T, M, K, N, 8, KP>(c, a, b, i, rows, write),
+        }
+    }
+
+    /// Rows `i..i + rows` of `c (+)= a b`, computed `MR` at a time (`rows <= MR`;
+    /// the rows past `rows` are zeros and never stored).
+    #[inline(always)]
+    fn row_panel<
+        T: Scalar,
+        const M: usize,
+        const K: usize,
+        const N: usize,
+        const MR: usize,
+        const KP: usize,
+    >(
+        c: &mut [T],
+        a: View<'_, T>,
+        b: View<'_, T>,
+        i: usize,
+        rows: usize,
+        write: Write,
+    ) {
+        if a.rs == 1 && rows == MR {
+            // Read in place, `KP` columns at a time so that they stay in
+            // the L1 cache while every column of `B` passes.
+            let a = Columns { a, i };
+            let mut k0 = 0;
+            while k0 < K {
+                let depth = KP.min(K - k0);
+                let write = if k0 == 0 { write } else { Write::Add };
+                column_blocks::<T, M, N, MR>(c, b, (i, rows), k0..k0 + depth, write, &a);
+                k0 += depth;
+            }
+            return;
+        }
+        // Gather the rows of `A` into a contiguous panel once, for all the
+        // columns of `B`, `KP` columns of `A` at a time.
+        let mut panel = [[T::zero(); MR]; KP];
+        let mut k0 = 0;
+        while k0 < K {
+            let depth = KP.min(K - k0);
+            for (k, column) in panel[..depth].iter_mut().enumerate() {
+                let start = i * a.rs + (k0 + k) * a.cs;
+                for (r, v) in column[..rows].iter_mut().enumerate() {
+                    *v = a.data[start + r * a.rs];
+                }
+            }
+            // Only the first panel may overwrite; the others add to it.
+            let write = if k0 == 0 { write } else { Write::Add };
+            let a = Packed {
+                panel: &panel[..depth],
+                k0,
+            };
+            column_blocks::<T, M, N, MR>(c, b, (i, rows), k0..k0 + depth, write, &a);
+            k0 += depth;
+        }
+    }
+
+    /// Column `k` of the `MR` rows of `A` a block works on.
+    trait PanelOfA<T, const MR: usize> {
+        fn column(&self, k: usize) -> [T; MR];
+    }
+
+    /// `MR` rows of a matrix with contiguous columns, read in place.
+    struct Columns<'a, T> {
+        a: View<'a, T>,
+        i: usize,
+    }
+
+    impl<T: Scalar, const MR: usize> PanelOfA<T, MR> for Columns<'_, T> {
+        #[inline(always)]
+        fn column(&self, k: usize) -> [T; MR] {
+            let column = &self.a.data[self.i + k * self.a.cs..][..MR];
+            array::from_fn(|r| column[r])
+        }
+    }
+
+    /// A packed copy of columns `k0..` of the panel.
+    struct Packed<'a, T, const MR: usize> {
+        panel: &'a [[T; MR]],
+        k0: usize,
+    }
+
+    impl<T: Scalar, const MR: usize> PanelOfA<T, MR> for Packed<'_, T, MR> {
+        #[inline(always)]
+        fn column(&self, k: usize) -> [T; MR] {
+            self.panel[k - self.k0]
+        }
+    }
+
+    /// Row `k` of the `NR` columns of `B` a block works on.
+    trait ColumnsOfB<T, const NR: usize> {
+        fn row(&self, k: usize) -> [T; NR];
+    }
+
+    /// Columns `j..j + NR` of a matrix with contiguous rows (a transpose).
+    struct Rows<'a, T> {
+        b: View<'a, T>,
+        j: usize,
+    }
+
+    impl<T: Scalar, const NR: usize> ColumnsOfB<T, NR> for Rows<'_, T> {
+        #[inline(always)]
+        fn row(&self, k: usize) -> [T; NR] {
+            let row = &self.b.data[k * self.b.rs + self.j..][..NR];
+            array::from_fn(|jj| row[jj])
+        }
+    }
+
+    /// Columns of a matrix with contiguous columns, one slice each, all as long
+    /// as the depths `k0..` of the block, so that reading them needs no bounds
+    /// checks.
+    struct Slices<'a, T, const NR: usize> {
+        columns: [&'a [T]; NR],
+        k0: usize,
+    }
+
+    impl<T: Scalar, const NR: usize> ColumnsOfB<T, NR> for Slices<'_, T, NR> {
+        #[inline(always)]
+        fn row(&self, k: usize) -> [T; NR] {
+            array::from_fn(|jj| self.columns[jj][k - self.k0])
+        }
+    }
+
+    /// Rows `i..i + rows`, all columns, depths `ks` of `c (+)= a b`.
+    #[inline(always)]
+    fn column_blocks<T: Scalar, const M: usize, const N: usize, const MR: usize>(
+        c: &mut [T],
+        b: View<'_, T>,
+        (i, rows): (usize, usize),
+        ks: Range<usize>,
+        write: Write,
+        a: &impl PanelOfA<T, MR>,
+    ) {
+        let mut j = 0;
+        while j + NR <= N {
+            if b.cs == 1 {
+                let b = Rows { b, j };
+                block::<T, M, MR, NR>(c, (i, j), rows, ks.clone(), write, a, &b);
+            } else if b.rs == 1 {
+                let columns = array::from_fn(|jj| {
+                    let start = ks.start + (j + jj) * b.cs;
+                    &b.data[start..start + ks.len()]
+                });
+                let b = Slices {
+                    columns,
+                    k0: ks.start,
+                };
+                block::<T, M, MR, NR>(c, (i, j), rows, ks.clone(), write, a, &b);
+            } else {
+                let b = Gather { b, j };
+                block::<T, M, MR, NR>(c, (i, j), rows, ks.clone(), write, a, &b);
+            }
+            j += NR;
+        }
+        while j < N {
+            let start = ks.start * b.rs + j * b.cs;
+            let column = View {
+                data: &b.data[start..],
+                rs: b.rs,
+                cs: 0,
+            };
+            let b = Strided {
+                b: column,
+                k0: ks.start,
+            };
+            block::<T, M, MR, 1>(c, (i, j), rows, ks.clone(), write, a, &b);
+            j += 1;
+        }
+    }
+
+    /// Columns `j..j + NR` of a matrix at any strides.
+    struct Gather<'a, T> {
+        b: View<'a, T>,
+        j: usize,
+    }
+
+    impl<T: Scalar, const NR: usize> ColumnsOfB<T, NR> for Gather<'_, T> {
+        #[inline(always)]
+        fn row(&self, k: usize) -> [T; NR] {
+            array::from_fn(|jj| self.b.data[k * self.b.rs + (self.j + jj) * self.b.cs])
+        }
+    }
+
+    /// One column of `B` at any stride.
+    struct Strided<'a, T> {
+        b: View<'a, T>,
+        k0: usize,
+    }
+
+    impl<T: Scalar> ColumnsOfB<T, 1> for Strided<'_, T> {
+        #[inline(always)]
+        fn row(&self, k: usize) -> [T; 1] {
+            [self.b.data[(k - self.k0) * self.b.rs]]
+        }
+    }
+
+    /// The `MR x NR` block of `c` at `(i, j)` (of which `rows` rows are real):
+    /// `c (+)= a[i.., ks] b[ks, j..]`, the sums kept in registers.
+    #[inline(always)]
+    fn block<T: Scalar, const M: usize, const MR: usize, const NR: usize>(
+        c: &mut [T],
+        (i, j): (usize, usize),
+        rows: usize,
+        ks: Range<usize>,
+        write: Write,
+        a: &impl PanelOfA<T, MR>,
+        b: &impl ColumnsOfB<T, NR>,
+    ) {
+        let mut sums = [[T::zero(); MR]; NR];
+        for k in ks {
+            let a = a.column(k);
+            let b = b.row(k);
+            for (sum, b) in sums.iter_mut().zip(b) {
+                for (s, a) in sum.iter_mut().zip(a) {
+                    *s += a * b;
+                }
+            }
+        }
+        for (jj, sum) in sums.iter().enumerate() {
+            let column = &mut c[(j + jj) * M + i..][..rows];
+            match write {
+                Write::Add => {
+                    for (c, s) in column.iter_mut().zip(sum) {
+                        *c += *s;
+                    }
+                }
+                Write::Overwrite => column.copy_from_slice(&sum[..rows]),
+            }
+        }
+    }
+}
+
+/// Large products through matrixmultiply.
+#[cfg(feature = "std")]
+mod blas {
+    use core::any::TypeId;
+
+    use super::{View, Write};
+    use crate::Scalar;
+
+    /// The largest index a `rows x cols` view with strides `(rs, cs)` reads.
+    fn last_index<T>(view: View<'_, T>, rows: usize, cols: usize) -> usize {
+        (rows - 1) * view.rs + (cols - 1) * view.cs
+    }
+
+    /// `c (+)= a b` for `f32` or `f64`, with `a` `m x k`, `b` `k x n` and
+    /// `c` `m x n` column-major and contiguous. Returns `false`, touching
+    /// nothing, for any other scalar type.
+    pub(super) fn gemm<T: Scalar>(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: View<'_, T>,
+        b: View<'_, T>,
+        c: &mut [T],
+        write: Write,
+    ) -> bool {
+        // matrixmultiply never reads `c` when `beta` is zero.
+        let beta = match write {
+            Write::Add => 1.0,
+            Write::Overwrite => 0.0,
+        };
+        assert!(m > 0 && k > 0 && n > 0);
+        assert!(last_index(a, m, k) < a.data.len());
+        assert!(last_index(b, k, n) < b.data.len());
+        assert!(c.len() == m * n);
+        let strides = |v: View<'_, T>| (v.rs as isize, v.cs as isize);
+        let ((rsa, csa), (rsb, csb)) = (strides(a), strides(b));
+        if TypeId::of::<T>() == TypeId::of::<f32>() {
+            // SAFETY: `T` is `f32`, so the casts keep the element type. The
+            // asserts above show that every index matrixmultiply forms for
+            // `a` (`r * rsa + c * csa`, r < m, c < k) and `b` lies inside
+            // their slices, and that `c` holds exactly `m x n` values at
+            // strides (1, m). `c` is borrowed mutably, so it aliases neither
+            // `a` nor `b`.
+            unsafe {
+                matrixmultiply::sgemm(
+                    m,
+                    k,
+                    n,
+                    1.0,
+                    a.data.as_ptr().cast::<f32>(),
+                    rsa,
+                    csa,
+                    b.data.as_ptr().cast::<f32>(),
+                    rsb,
+                    csb,
+                    beta as f32,
+                    c.as_mut_ptr().cast::<f32>(),
+                    1,
+                    m as isize,
+                );
+            }
+            true
+        } else if TypeId::of::<T>() == TypeId::of::<f64>() {
+            // SAFETY: as for `f32`, with `T` being `f64`.
+            unsafe {
+                matrixmultiply::dgemm(
+                    m,
+                    k,
+                    n,
+                    1.0,
+                    a.data.as_ptr().cast::<f64>(),
+                    rsa,
+                    csa,
+                    b.data.as_ptr().cast::<f64>(),
+                    rsb,
+                    csb,
+                    beta,
+                    c.as_mut_ptr().cast::<f64>(),
+                    1,
+                    m as isize,
+                );
+            }
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::array;
+
+    use super::*;
+
+    /// A deterministic, irregular test matrix.
+    fn matrix<T: Scalar, const R: usize, const C: usize>(seed: usize) -> SMatrix<T, R, C> {
+        SMatrix::from_fn(|r, c| {
+            let v = (r * 31 + c * 17 + seed * 7) % 23;
+            T::constant(v as f64 / 8.0 - 1.25)
+        })
+    }
+
+    fn assert_close<T: Scalar, const R: usize, const C: usize>(
+        got: &SMatrix<T, R, C>,
+        want: &SMatrix<T, R, C>,
+    ) {
+        for (g, w) in got.iter().zip(want.iter()) {
+            let tolerance = T::constant(1e-4) * (T::one() + w.abs());
+            assert!((*g - *w).abs() <= tolerance, "{g} != {w}");
+        }
+    }
+
+    /// Every kernel against nalgebra's plain products, for one shape.
+    fn check<T: Scalar, const OUT: usize, const IN: usize, const B: usize>() {
+        let w = matrix::<T, OUT, IN>(1);
+        let b = matrix::<T, OUT, 1>(2);
+        let x = matrix::<T, IN, B>(3);
+        let delta = matrix::<T, OUT, B>(4);
+
+        let mut z = w * x;
+        for mut column in z.column_iter_mut() {
+            column += b;
+        }
+        assert_close(&affine(&w, &b, &x), &z);
+        assert_close(&transposed_mul(&w, &delta), &(w.transpose() * delta));
+
+        // The old gradient is overwritten, never read: not even a NaN survives.
+        let mut grad_w = SMatrix::<T, OUT, IN>::repeat(T::constant(f64::NAN));
+        outer_product_into(&mut grad_w, &delta, &x);
+        assert_close(&grad_w, &(delta * x.transpose()));
+
+        let mut grad_b = SMatrix::<T, OUT, 1>::repeat(T::constant(f64::NAN));
+        row_sum_into(&mut grad_b, &delta);
+        assert_close(&grad_b, &(delta * SMatrix::<T, B, 1>::repeat(T::one())));
+    }
+
+    #[test]
+    fn small_shapes_match_nalgebra() {
+        check::<f32, 1, 1, 1>();
+        check::<f32, 4, 2, 1>();
+        check::<f32, 1, 4, 1>();
+        check::<f64, 3, 5, 7>();
+        check::<f32, 21, 13, 9>();
+        check::<f64, 13, 21, 6>();
+        check::<f32, 10, 32, 32>();
+    }
+
+    #[test]
+    fn empty_batches_are_fine() {
+        check::<f32, 3, 2, 0>();
+    }
+
+    /// Large enough for matrixmultiply with `std`, and for the panels of
+    /// `transposed_mul` to wrap past `KC`.
+    #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "slow under Miri; `gemm_layouts_match_a_plain_loop` covers the same code"
+    )]
+    fn large_shapes_match_nalgebra() {
+        check::<f32, 33, 130, 64>();
+        check::<f64, 64, 33, 130>();
+    }
+
+    /// `c (+)= a b` by the definition, for any layout.
+    fn naive<T: Scalar>(
+        (m, k, n): (usize, usize, usize),
+        a: View<'_, T>,
+        b: View<'_, T>,
+        c: &mut [T],
+        write: Write,
+    ) {
+        for i in 0..m {
+            for j in 0..n {
+                let mut sum = T::zero();
+                for p in 0..k {
+                    sum += a.data[i * a.rs + p * a.cs] * b.data[p * b.rs + j * b.cs];
+                }
+                let c = &mut c[i + j * m];
+                *c = if write == Write::Add { *c + sum } else { sum };
+            }
+        }
+    }
+
+    /// Every operand layout (columns contiguous, rows contiguous, neither)
+    /// and both ways of writing, through the register kernel, the plain loop
+    /// of targets without vector registers and, with
+    /// `std`, through matrixmultiply, against the definition. Small, so that
+    /// it runs under Miri, which checks the `unsafe` call into matrixmultiply:
+    /// `cargo +nightly miri test -p network-core --features std --lib kernels`.
+    fn layouts<T: Scalar>() {
+        const M: usize = 19;
+        const K: usize = 6;
+        const N: usize = 7;
+        let values: [T; 4 * M * K + 4 * K * N] =
+            array::from_fn(|v| T::constant(((v * 37) % 29) as f64 / 7.0 - 2.0));
+        let (a_data, b_data) = values.split_at(4 * M * K);
+        let a_views = [
+            View::column_major(a_data, M),
+            View::row_major(a_data, K),
+            View {
+                data: a_data,
+                rs: 2 * K + 1,
+                cs: 2,
+            },
+        ];
+        let b_views = [
+            View::column_major(b_data, K),
+            View::row_major(b_data, N),
+            View {
+                data: b_data,
+                rs: 3,
+                cs: 3 * K + 2,
+            },
+        ];
+        for a in a_views {
+            for b in b_views {
+                for write in [Write::Add, Write::Overwrite] {
+                    let start: [T; M * N] = array::from_fn(|v| T::constant(v as f64 / 3.0));
+                    let mut want = start;
+                    naive((M, K, N), a, b, &mut want, write);
+                    let mut got = start;
+                    if core::mem::size_of::<T>() <= 4 {
+                        blocked::row_panels::<T, M, K, N, { blocked::MR_F32 }>(
+                            &mut got, a, b, write,
+                        );
+                    } else {
+                        blocked::row_panels::<T, M, K, N, { blocked::MR_F64 }>(
+                            &mut got, a, b, write,
+                        );
+                    }
+                    let close = |x: &T, y: &T| (*x - *y).abs() <= T::constant(1e-4);
+                    assert!(got.iter().zip(&want).all(|(x, y)| close(x, y)));
+                    let mut got = start;
+                    plain_gemm::<T, M, K, N>(&mut got, a, b, write);
+                    assert!(got.iter().zip(&want).all(|(x, y)| close(x, y)));
+                    #[cfg(feature = "std")]
+                    {
+                        let mut got = start;
+                        assert!(blas::gemm(M, K, N, a, b, &mut got, write));
+                        assert!(got.iter().zip(&want).all(|(x, y)| close(x, y)));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gemm_layouts_match_a_plain_loop() {
+        layouts::<f32>();
+        layouts::<f64>();
     }
 }

@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 
 use nalgebra::{SMatrix, SVector};
 
-use crate::{Activation, Rng, Scalar, kernels};
+use crate::{Activation, InitScheme, Rng, Scalar, kernels};
 
 /// A fully connected layer from `IN` to `OUT` units with activation `A`.
 ///
@@ -62,10 +62,17 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A> Dense<T, IN, OUT, A> {
 }
 
 impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Dense<T, IN, OUT, A> {
-    /// Draws the weights from the scheme `A::INIT` suits and zeroes the biases.
+    /// Draws the weights from the scheme that suits the activation,
+    /// [`A::INIT`](Activation::INIT), and zeroes the biases.
     pub fn init(&mut self, rng: &mut Rng) {
-        let limit = T::constant(A::INIT.limit(IN, OUT));
-        self.w.apply(|w| *w = rng.uniform(-limit, limit));
+        self.init_with(A::INIT, rng);
+    }
+
+    /// Draws the weights from `scheme` (fan-in `IN`, fan-out `OUT`) and zeroes
+    /// the biases; overrides the activation's default for this layer.
+    pub fn init_with(&mut self, scheme: InitScheme, rng: &mut Rng) {
+        self.w
+            .apply(|w| *w = T::constant(scheme.sample(rng, IN, OUT)));
         self.b.fill(T::zero());
     }
 }

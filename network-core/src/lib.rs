@@ -12,28 +12,59 @@
 //!   [`SoftmaxCrossEntropy`], [`SigmoidCrossEntropy`].
 //! - [`Network`], [`Parameters`], [`Gradients`], [`Cache`]: the traits every
 //!   generated network implements.
-//! - [`Dense`]: a fully connected layer; [`Sgd`]: gradient descent;
-//!   [`Rng`] and [`InitScheme`]: seeded initialisation;
-//!   [`check_gradients`]: back-propagation against finite differences.
+//! - [`Dense`]: a fully connected layer; [`Rng`] and [`InitScheme`]: seeded
+//!   Xavier/He initialisation; [`check_gradients`]: back-propagation against
+//!   finite differences.
+//! - [`Optimizer`]: [`Sgd`], [`Momentum`] (heavy-ball, Nesterov), [`Adam`]
+//!   (and AdamW), [`RmsProp`]; [`Schedule`]: learning-rate schedules;
+//!   [`clip_global_norm`].
+//! - [`dataset`] and [`train`]: datasets over slices, seeded shuffling,
+//!   constant-size mini-batches and a [`Trainer`] with validation, early
+//!   stopping and a per-epoch callback.
+//! - [`Zeroable`] and, with the `alloc` feature, `boxed_zeroed`: large
+//!   networks and optimizer state built directly on the heap.
+//! - With the `std` feature, `load`: CSV and IDX (MNIST) loaders.
+//!
+//! # Features
+//!
+//! - `alloc`: heap construction (`boxed_zeroed`, `Adam::new_boxed`, ...).
+//! - `std` (implies `alloc`): the `load` module and `train::Progress`.
 #![no_std]
 #![warn(missing_docs)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
 pub mod activation;
+mod clip;
+pub mod codegen;
 mod data;
+pub mod dataset;
 mod gradcheck;
 mod init;
 pub mod kernels;
 mod layer;
+#[cfg(feature = "std")]
+pub mod load;
 pub mod loss;
 mod network;
-mod optim;
+pub mod optim;
 mod scalar;
+mod schedule;
+pub mod serialize;
+
+pub mod train;
+mod zeroable;
 
 pub use activation::{
     Activation, ElementWise, Gelu, Identity, LeakyRelu, Mish, Relu, Sigmoid, Silu, Softmax,
     Softplus, Swish, Tanh,
 };
+pub use clip::clip_global_norm;
 pub use data::{Samples, Targets};
+pub use dataset::{Batch, Classification, Dataset, DatasetError, Subset};
 pub use gradcheck::{Disagreement, GradientCheck, check_gradients};
 pub use init::{InitScheme, Rng};
 pub use kernels::{outer_product_into, row_sum_into};
@@ -42,8 +73,19 @@ pub use loss::{
     HalfSquaredError, Loss, MeanSquaredError, SigmoidCrossEntropy, SoftmaxCrossEntropy,
 };
 pub use network::{Cache, Gradients, Network, Parameters};
-pub use optim::{Sgd, StepError};
+pub use optim::{
+    Adam, AdamConfig, AdamState, Momentum, MomentumConfig, Optimizer, RmsProp, RmsPropConfig, Sgd,
+    StepError,
+};
 pub use scalar::Scalar;
+pub use schedule::Schedule;
+pub use serialize::{from_bytes, serialized_size, to_bytes};
+pub use train::{
+    BatchOutcome, Control, EpochStats, Evaluation, Summary, TrainConfig, TrainError, Trainer,
+};
+pub use zeroable::Zeroable;
+#[cfg(feature = "alloc")]
+pub use zeroable::boxed_zeroed;
 
 /// nalgebra, re-exported so users and generated code name the same version.
 pub use nalgebra;

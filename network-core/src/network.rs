@@ -83,6 +83,9 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     /// The declaration as written, normalised: `"input: 2, hidden: Dense<4, Tanh>,
     /// output: Dense<1, Sigmoid>"`. Serialisation fingerprints it.
     const ARCHITECTURE: &'static str;
+    /// The field name of every layer, in order: `["hidden", "output"]`.
+    /// [`codegen`](crate::codegen) writes struct literals with them.
+    const LAYER_NAMES: &'static [&'static str];
     /// The activation of the output layer, which decides which losses fit.
     type OutputActivation: Activation;
     /// The gradients of every parameter.
@@ -101,6 +104,19 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     /// A freshly initialised network; the same seed gives bit-identical weights.
     fn random(seed: u64) -> Self {
         let mut network = Self::zeroed();
+        network.init(&mut Rng::new(seed));
+        network
+    }
+
+    /// Like [`Network::random`] (the same weights), built directly on the
+    /// heap: a large network never passes through the stack (see
+    /// `boxed_zeroed`). Needs the `alloc` feature.
+    #[cfg(feature = "alloc")]
+    fn random_boxed(seed: u64) -> alloc::boxed::Box<Self>
+    where
+        Self: crate::Zeroable,
+    {
+        let mut network = crate::boxed_zeroed::<Self>();
         network.init(&mut Rng::new(seed));
         network
     }

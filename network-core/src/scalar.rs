@@ -18,8 +18,12 @@ pub trait Scalar:
     /// Widens (or copies) the value to `f64`.
     fn to_f64(self) -> f64;
 
-    /// The error function, used by the exact GELU.
+    /// The error function.
     fn erf(self) -> Self;
+
+    /// The complementary error function `1 - erf(x)`, accurate where
+    /// `erf(x)` is close to 1; the exact GELU uses it.
+    fn erfc(self) -> Self;
 }
 
 impl Scalar for f32 {
@@ -39,6 +43,11 @@ impl Scalar for f32 {
     fn erf(self) -> Self {
         libm::erff(self)
     }
+
+    #[inline]
+    fn erfc(self) -> Self {
+        libm::erfcf(self)
+    }
 }
 
 impl Scalar for f64 {
@@ -57,5 +66,10 @@ impl Scalar for f64 {
     #[inline]
     fn erf(self) -> Self {
         libm::erf(self)
+    }
+
+    #[inline]
+    fn erfc(self) -> Self {
+        libm::erfc(self)
     }
 }

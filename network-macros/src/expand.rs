@@ -34,12 +34,23 @@ pub fn expand(net: &Net) -> TokenStream {
     let cache_struct = cache_struct(&names);
     let inherent_impl = inherent_impl(&names);
     let network_impl = network_impl(&names);
+    let zeroable_impls = zeroable_impls(&names);
+    let krate = &net.krate;
     quote! {
         #network_struct
         #gradients_struct
         #cache_struct
+        // Outside the anonymous const below, so that rustc's notes name its
+        // methods `Xor::<T>::forward` rather than `_::<impl Xor<T>>::forward`.
         #inherent_impl
-        #network_impl
+        // The trait impls sit in an anonymous const so that they can import
+        // the matrix types under their short names without touching the
+        // user's namespace.
+        const _: () = {
+            use #krate::__private::{SMatrix, SVector};
+            #network_impl
+            #zeroable_impls
+        };
     }
 }
 
@@ -264,11 +275,16 @@ fn forward_steps(n: &Names) -> TokenStream {
     let krate = n.krate;
     let steps = n.layers().map(|(l, layer, _, outputs)| {
         let (z, a) = (format_ident!("z{}", l), format_ident!("a{}", l));
-        let prev = Names::activation_name(l - 1);
+        let prev = if l == 1 {
+            quote!(x)
+        } else {
+            let a = Names::activation_name(l - 1);
+            quote!(&#a)
+        };
         let (field, activation) = (&layer.name, &layer.activation);
         quote! {
-            let #z: #krate::__private::SMatrix<T, #outputs, B> = self.#field.affine(&#prev);
-            let #a: #krate::__private::SMatrix<T, #outputs, B> = <#activation as #krate::Activation>::forward(&#z);
+            let #z: SMatrix<T, #outputs, B> = self.#field.affine(#prev);
+            let #a: SMatrix<T, #outputs, B> = <#activation as #krate::Activation>::forward(&#z);
         }
     });
     quote!(#(#steps)*)
@@ -291,9 +307,9 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
         };
         let field = &layer.name;
         steps.extend(quote! {
-            let #grad_w: &mut #krate::__private::SMatrix<T, #outputs, #inputs> = &mut grads.#field.w;
+            let #grad_w: &mut SMatrix<T, #outputs, #inputs> = &mut grads.#field.w;
             #krate::outer_product_into(#grad_w, &#delta, #prev_value);
-            let #grad_b: &mut #krate::__private::SVector<T, #outputs> = &mut grads.#field.b;
+            let #grad_b: &mut SVector<T, #outputs> = &mut grads.#field.b;
             #krate::row_sum_into(#grad_b, &#delta);
         });
         if l > 1 {
@@ -302,13 +318,13 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
             let delta_prev = format_ident!("delta{}", l - 1);
             let grad_a_prev = format_ident!("grad_a{}", l - 1);
             steps.extend(quote! {
-                let #grad_a_prev: #krate::__private::SMatrix<T, #inputs, B> = self.#field.transposed_mul(&#delta);
-                let #delta_prev: #krate::__private::SMatrix<T, #inputs, B> =
+                let #grad_a_prev: SMatrix<T, #inputs, B> = self.#field.transposed_mul(&#delta);
+                let #delta_prev: SMatrix<T, #inputs, B> =
                     <#below_activation as #krate::Activation>::backward(&cache.#z_prev, &cache.#prev, &#grad_a_prev);
             });
         } else if input_gradient {
             steps.extend(quote! {
-                let grad_x: #krate::__private::SMatrix<T, #inputs, B> = self.#field.transposed_mul(&#delta);
+                let grad_x: SMatrix<T, #inputs, B> = self.#field.transposed_mul(&#delta);
                 grad_x
             });
         }
@@ -441,12 +457,14 @@ fn network_impl(n: &Names) -> TokenStream {
     let backward_parameters = backward_steps(n, false);
     let parameters_impl = parameters_impl(n, name);
     let architecture = architecture(n);
+    let layer_names = net.layers.iter().map(|layer| layer.name.to_string());
     quote! {
         #parameters_impl
 
         impl<#impl_params T: #krate::Scalar> #krate::Network<T, #input, #output> for #name<#args T> {
             const LAYERS: usize = #layers;
             const ARCHITECTURE: &'static str = #architecture;
+            const LAYER_NAMES: &'static [&'static str] = &[#(#layer_names),*];
             type OutputActivation = #output_activation;
             type Gradients = #gradients<#args T>;
             type Cache<const B: usize> = #cache<#args T, B>;
@@ -461,15 +479,15 @@ fn network_impl(n: &Names) -> TokenStream {
 
             fn forward<const B: usize>(
                 &self,
-                x: &#krate::__private::SMatrix<T, #input, B>,
-            ) -> #krate::__private::SMatrix<T, #output, B> {
+                x: &SMatrix<T, #input, B>,
+            ) -> SMatrix<T, #output, B> {
                 #forward
                 #a_last
             }
 
             fn forward_train<const B: usize>(
                 &self,
-                x: &#krate::__private::SMatrix<T, #input, B>,
+                x: &SMatrix<T, #input, B>,
             ) -> #cache<#args T, B> {
                 #forward
                 #cache { #(#cache_fields,)* }
@@ -477,25 +495,64 @@ fn network_impl(n: &Names) -> TokenStream {
 
             fn backward_delta_into<const B: usize>(
                 &self,
-                x: &#krate::__private::SMatrix<T, #input, B>,
+                x: &SMatrix<T, #input, B>,
                 cache: &#cache<#args T, B>,
-                delta_output: &#krate::__private::SMatrix<T, #output, B>,
+                delta_output: &SMatrix<T, #output, B>,
                 grads: &mut #gradients<#args T>,
-            ) -> #krate::__private::SMatrix<T, #input, B> {
-                let #delta_last: #krate::__private::SMatrix<T, #output, B> = *delta_output;
+            ) -> SMatrix<T, #input, B> {
+                let #delta_last: SMatrix<T, #output, B> = *delta_output;
                 #backward_with_input
             }
 
             fn parameter_gradients_into<const B: usize>(
                 &self,
-                x: &#krate::__private::SMatrix<T, #input, B>,
+                x: &SMatrix<T, #input, B>,
                 cache: &#cache<#args T, B>,
-                delta_output: &#krate::__private::SMatrix<T, #output, B>,
+                delta_output: &SMatrix<T, #output, B>,
                 grads: &mut #gradients<#args T>,
             ) {
-                let #delta_last: #krate::__private::SMatrix<T, #output, B> = *delta_output;
+                let #delta_last: SMatrix<T, #output, B> = *delta_output;
                 #backward_parameters
             }
+        }
+    }
+}
+
+/// `Zeroable` for the network and its gradients, so that `boxed_zeroed` can
+/// build them on the heap: each holds only `Dense` (or `DenseGradients`)
+/// fields, and the impl applies only where every one of them is `Zeroable`
+/// (the where clause), which network-core grants when `T` is.
+///
+/// SAFETY (of the generated `unsafe impl`s): a struct whose fields all have a
+/// valid all-zero bit pattern has one too; padding bytes need no value.
+fn zeroable_impls(n: &Names) -> TokenStream {
+    let Names {
+        net,
+        krate,
+        impl_params,
+        args,
+        gradients,
+        ..
+    } = n;
+    let name = &net.name;
+    let layer_bounds = n.layers().map(|(_, layer, inputs, outputs)| {
+        let activation = &layer.activation;
+        quote!(#krate::Dense<T, #inputs, #outputs, #activation>: #krate::Zeroable,)
+    });
+    let gradient_bounds = n.layers().map(|(_, _, inputs, outputs)| {
+        quote!(#krate::DenseGradients<T, #inputs, #outputs>: #krate::Zeroable,)
+    });
+    quote! {
+        unsafe impl<#impl_params T: #krate::Scalar> #krate::Zeroable for #name<#args T>
+        where
+            #(#layer_bounds)*
+        {
+        }
+
+        unsafe impl<#impl_params T: #krate::Scalar> #krate::Zeroable for #gradients<#args T>
+        where
+            #(#gradient_bounds)*
+        {
         }
     }
 }

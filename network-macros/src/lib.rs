@@ -1,9 +1,9 @@
 //! The `network!` procedural macro. Use it through the `network` crate, which
 //! documents the grammar and re-exports the runtime the generated code calls.
 //!
-//! The macro runs in three stages, each in its own module: [`parse`] turns
-//! tokens into a syntax model, [`validate`] checks it and builds a model of the
-//! network whose every size is known to chain, and [`expand`] writes the Rust
+//! The macro runs in three stages, each in its own module: `parse` turns
+//! tokens into a syntax model, `validate` checks it and builds a model of the
+//! network whose every size is known to chain, and `expand` writes the Rust
 //! code. Each stage reports problems as `syn::Error`s spanned on the user's
 //! tokens; none of them panics.
 

@@ -105,6 +105,16 @@ impl Parse for Field {
         }
         input.parse::<Token![:]>()?;
         let value = Value::parse(input, &name)?;
+        if input.peek(syn::token::Paren) {
+            return Err(input.error(format!(
+                "a layer's width and activation go in angle brackets, as in `{name}: Dense<4, Tanh>`"
+            )));
+        }
+        if !input.is_empty() && !input.peek(Token![,]) {
+            return Err(input.error(format!(
+                "expected `,` after the value of `{name}`: fields are separated by commas"
+            )));
+        }
         Ok(Field {
             attrs,
             vis,

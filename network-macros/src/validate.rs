@@ -95,8 +95,10 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
     let (attrs, krate) = take_crate_path(spec.attrs, &mut errors);
     check_generics(&spec.generics, &mut errors);
 
+    let input_declared = spec.fields.iter().any(|field| field.name == "input");
     let mut fields = spec.fields.into_iter().peekable();
     let name = spec.name;
+    let input_first = fields.peek().is_some_and(|first| first.name == "input");
     let input = match fields.next_if(|first| first.name == "input") {
         Some(first) => {
             if !first.attrs.is_empty() || !matches!(first.vis, Visibility::Inherited) {
@@ -115,16 +117,23 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
                         "network `{name}` is empty: declare its inputs and at least one layer, as in `struct {name} {{ input: 2, output: Dense<1, Sigmoid> }}`"
                     ),
                 ),
-                Some(first) => errors.spanned(
+                Some(first) if !input_declared => errors.spanned(
                     &first.name,
                     format!(
-                        "the first field of `{name}` must be `input: <width>`, the number of inputs, but found `{}`",
+                        "network `{name}` has no `input`: its first field must be `input: <width>`, the number of inputs per sample, but it is the layer `{}`",
                         first.name
                     ),
                 ),
+                Some(_) => {}
             }
             None
         }
+    };
+    // Where a misplaced `input` should have been: before this layer.
+    let mut missing_input_before = if input_first {
+        None
+    } else {
+        fields.peek().map(|field| field.name.clone())
     };
 
     let mut layers: Vec<Layer> = Vec::new();
@@ -133,10 +142,18 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
     for (index, field) in fields.enumerate() {
         let is_last = index + 1 == field_count;
         if field.name == "input" {
-            errors.spanned(
-                &field.name,
-                "`input` is declared twice: it must appear once, as the first field",
-            );
+            match missing_input_before.take() {
+                Some(first) => errors.spanned(
+                    &field.name,
+                    format!(
+                        "`input` must be the first field of `{name}`, before the layer `{first}`"
+                    ),
+                ),
+                None => errors.spanned(
+                    &field.name,
+                    "`input` is declared twice: it must appear once, as the first field",
+                ),
+            }
             continue;
         }
         if let Some(previous) = seen.iter().find(|seen| **seen == field.name) {
@@ -259,6 +276,16 @@ fn input_size(value: &Value, errors: &mut Errors) -> Option<Size> {
     }
 }
 
+/// `crate`, `super`, `self` or `Self` alone, or a path ending in one: a module
+/// or type, never a const.
+fn ends_in_keyword(p: &syn::TypePath) -> bool {
+    p.path.segments.last().is_some_and(|s| {
+        ["crate", "super", "self", "Self"]
+            .iter()
+            .any(|k| s.ident == k)
+    })
+}
+
 fn has_arguments(p: &syn::TypePath) -> bool {
     p.path
         .segments
@@ -278,7 +305,7 @@ fn size(value: &Value, what: &str, errors: &mut Errors) -> Option<Size> {
             );
             None
         }
-        Value::Type(ty) if matches!(&**ty, Type::Path(p) if p.qself.is_none() && !has_arguments(p)) => {
+        Value::Type(ty) if matches!(&**ty, Type::Path(p) if p.qself.is_none() && !has_arguments(p) && !ends_in_keyword(p)) => {
             Some(Size::Path(ty.into_token_stream()))
         }
         Value::Type(ty) => {
@@ -304,6 +331,13 @@ fn literal_size(lit: &Lit, what: &str, errors: &mut Errors) -> Option<Size> {
         );
         return None;
     };
+    if int.base10_digits().starts_with('-') {
+        errors.spanned(
+            int,
+            format!("the width of `{what}` must be a positive integer, not `{int}`"),
+        );
+        return None;
+    }
     if !matches!(int.suffix(), "" | "usize") {
         errors.spanned(
             int,
@@ -387,7 +421,16 @@ fn layer(name: &Ident, value: &Value, is_last: bool, errors: &mut Errors) -> Opt
     };
     let width = generic_size(width_arg, name, errors);
     let activation = match args_iter.next() {
-        Some(GenericArgument::Type(ty)) => Some(ty.clone()),
+        Some(GenericArgument::Type(ty)) => match activation_type(ty) {
+            Some(ty) => Some(ty.clone()),
+            None => {
+                errors.spanned(
+                    ty,
+                    format!("the activation of `{name}` must be the name of a type such as `Tanh` or `my_module::Square`, as in {example}"),
+                );
+                None
+            }
+        },
         Some(other) => {
             errors.spanned(
                 other,
@@ -455,6 +498,16 @@ fn generic_size(arg: &GenericArgument, name: &Ident, errors: &mut Errors) -> Opt
             );
             None
         }
+    }
+}
+
+/// A path such as `Tanh`, `LeakyRelu<1, 5>` or `my::Square`, seen through
+/// the invisible groups of `macro_rules!` substitutions.
+fn activation_type(ty: &Type) -> Option<&Type> {
+    match ty {
+        Type::Path(_) => Some(ty),
+        Type::Group(group) => activation_type(&group.elem),
+        _ => None,
     }
 }
 

@@ -1,0 +1,129 @@
+//! The full demonstration, run by `cargo run --release`: on the device,
+//!
+//! 1. trains XOR with SGD to 4/4 correct;
+//! 2. trains a thermistor calibration curve with Adam and a cosine schedule
+//!    (`Trainer::fit`) to within 0.5 degrees Celsius from -20 to 80;
+//! 3. round-trips the calibration through `to_bytes` / `from_bytes` in a
+//!    stack buffer;
+//! 4. runs inference from XOR weights compiled into flash
+//!    (`src/xor_weights.rs`, written on the host by `codegen::write_static`).
+//!
+//! It exits with success only if every target is reached.
+#![no_std]
+#![no_main]
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
+use network::prelude::*;
+use network::serialize::{from_bytes, serialized_size, to_bytes};
+use network_cortex_m4::{
+    Calibration, CalibrationGradients, XOR_IN_FLASH, adc_reading, calibration_input,
+    calibration_max_error, calibration_samples, celsius_of_output, exit, paint_stack, stack_peak,
+    train_xor, xor_correct, xor_inputs,
+};
+
+const CALIBRATION_EPOCHS: usize = 6000;
+const CALIBRATION_TARGET: f32 = 0.5;
+
+#[entry]
+fn main() -> ! {
+    paint_stack();
+
+    let (_, xor_ok) = train_xor(3000, 500);
+    hprintln!("xor   {}/4 correct after training on the device", xor_ok);
+
+    let (calibration, max_error) = train_calibration();
+    let calibration_ok = max_error < CALIBRATION_TARGET;
+    hprintln!(
+        "calib max error {:.3} C from -20 to 80 C (target < {} C)",
+        max_error,
+        CALIBRATION_TARGET
+    );
+    for celsius in [-20.0, 0.0, 25.0, 50.0, 80.0] {
+        let adc = adc_reading(celsius);
+        let predicted = celsius_of_output(calibration.forward(&[calibration_input(adc)])[0]);
+        hprintln!(
+            "calib adc {:4} -> {:7.2} C (true {:6.1} C)",
+            adc,
+            predicted,
+            celsius
+        );
+    }
+
+    let mut buffer = [0u8; serialized_size::<f32, Calibration>()];
+    let mut restored = Calibration::<f32>::zeroed();
+    let serialise_ok = to_bytes(&calibration, &mut buffer) == Ok(buffer.len())
+        && from_bytes(&mut restored, &buffer).is_ok()
+        && bits_equal(&restored, &calibration)
+        && from_bytes(&mut restored, &buffer[..buffer.len() - 1]).is_err();
+    hprintln!(
+        "bytes {} bytes round-trip: {}",
+        buffer.len(),
+        if serialise_ok { "ok" } else { "FAILED" }
+    );
+
+    let flash_ok = xor_correct(&XOR_IN_FLASH.forward(&xor_inputs())) == 4;
+    hprintln!(
+        "flash xor from weights in flash at {:p}: {}",
+        &XOR_IN_FLASH,
+        if flash_ok { "4/4 correct" } else { "WRONG" }
+    );
+
+    hprintln!("stack peak {} bytes", stack_peak());
+    let success = xor_ok == 4 && calibration_ok && serialise_ok && flash_ok;
+    hprintln!(
+        "{}",
+        if success {
+            "all targets reached"
+        } else {
+            "FAILED"
+        }
+    );
+    exit(success)
+}
+
+/// Trains the calibration network in full batches of 32 with Adam and a
+/// cosine learning-rate schedule; returns it and its largest error.
+fn train_calibration() -> (Calibration<f32>, f32) {
+    let data = calibration_samples();
+    let mut order = [0usize; 32];
+    let mut net = Calibration::<f32>::random(1);
+    let mut grads = CalibrationGradients::zeros();
+    let mut adam = Adam::new(AdamConfig::adam(0.05));
+    let trainer = Trainer::<MeanSquaredError, 32>::new(
+        TrainConfig::new(CALIBRATION_EPOCHS).schedule(Schedule::Cosine {
+            epochs: CALIBRATION_EPOCHS,
+            min_learning_rate: 0.0,
+        }),
+    );
+    let fitted = trainer.fit(
+        &mut net,
+        &mut adam,
+        &mut grads,
+        &data[..],
+        &mut order,
+        |stats, _| {
+            if stats.epoch % 500 == 0 || stats.epoch + 1 == stats.epochs {
+                hprintln!(
+                    "calib epoch {:5}  loss {:.8}",
+                    stats.epoch,
+                    stats.train_loss
+                );
+            }
+            Control::Continue
+        },
+    );
+    if let Err(error) = fitted {
+        hprintln!("calib training failed: {}", error);
+        return (net, f32::INFINITY);
+    }
+    let max_error = calibration_max_error(&net);
+    (net, max_error)
+}
+
+fn bits_equal<N: Parameters<f32>>(a: &N, b: &N) -> bool {
+    a.slices()
+        .flatten()
+        .zip(b.slices().flatten())
+        .all(|(x, y)| x.to_bits() == y.to_bits())
+}

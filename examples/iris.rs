@@ -1,0 +1,123 @@
+//! Classifies Fisher's iris flowers with a 4-16-3 network trained by AdamW.
+//!
+//! Run with `cargo run --release --example iris`. Reads `data/iris.csv`,
+//! holds out a seeded, stratified 20% of the flowers (10 per species) as a
+//! test set, standardises the features with the training set's mean and
+//! spread, trains with a validation split and early stopping, keeps the
+//! weights of the best validation epoch, and ends with the line
+//! `test accuracy: <fraction>`.
+
+use std::process::ExitCode;
+
+use network::dataset::stratified_split;
+use network::load::read_csv;
+use network::prelude::*;
+use network::train::Progress;
+
+network! {
+    /// Four measurements in, three species out.
+    #[derive(Clone)]
+    pub struct Iris {
+        input: 4,
+        hidden: Dense<16, Tanh>,
+        output: Dense<3, Softmax>,
+    }
+}
+
+const SEED: u64 = 2024;
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv");
+
+/// A sample: standardised features and a one-hot target.
+type Sample = ([f32; 4], [f32; 3]);
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(accuracy) => {
+            println!("test accuracy: {accuracy:.4}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<f64, Box<dyn std::error::Error>> {
+    let flowers = read_csv::<4, 3>(DATA)?;
+    let mut order = vec![0; flowers.len()];
+    let (train_rows, test_rows) = stratified_split::<3>(&flowers.labels, &mut order, 0.2, SEED)?;
+
+    // Standardise with the training rows' statistics only.
+    let n = train_rows.len() as f64;
+    let mut mean = [0.0; 4];
+    let mut variance = [0.0; 4];
+    for &i in train_rows {
+        for (m, x) in mean.iter_mut().zip(flowers.inputs[i]) {
+            *m += x / n;
+        }
+    }
+    for &i in train_rows {
+        for ((v, m), x) in variance.iter_mut().zip(mean).zip(flowers.inputs[i]) {
+            *v += (x - m) * (x - m) / n;
+        }
+    }
+    let sample = |i: usize| -> Sample {
+        let features = std::array::from_fn(|f| {
+            ((flowers.inputs[i][f] - mean[f]) / variance[f].sqrt().max(1e-12)) as f32
+        });
+        let mut target = [0.0; 3];
+        target[flowers.labels[i]] = 1.0;
+        (features, target)
+    };
+    let train: Vec<Sample> = train_rows.iter().map(|&i| sample(i)).collect();
+    let test: Vec<Sample> = test_rows.iter().map(|&i| sample(i)).collect();
+    println!(
+        "iris: {} flowers, {} for training (a fifth of them for validation), {} for testing",
+        flowers.len(),
+        train.len(),
+        test.len()
+    );
+
+    let mut net = Iris::<f32>::random(SEED);
+    let mut grads = IrisGradients::zeros();
+    let mut adamw = Adam::new(AdamConfig::adamw(0.01).with_weight_decay(0.1));
+    let config = TrainConfig::new(300)
+        .seed(SEED)
+        .validation_fraction(0.2)
+        .early_stopping(30, 1e-4);
+    let trainer = Trainer::<SoftmaxCrossEntropy, 8>::new(config);
+    let mut progress = Progress::new();
+    let mut best = (f64::INFINITY, net.clone());
+    let summary = trainer.fit(
+        &mut net,
+        &mut adamw,
+        &mut grads,
+        &train[..],
+        &mut vec![0; train.len()],
+        |stats, net| {
+            if stats.epoch % 20 == 0 {
+                progress.print(stats);
+            }
+            // Keep the weights of the best validation epoch.
+            if let Some(loss) = stats.validation_loss.filter(|&loss| loss < best.0) {
+                best = (loss, net.clone());
+            }
+            Control::Continue
+        },
+    )?;
+    println!(
+        "ran {} epochs{}; using the weights of epoch {} (validation loss {:.4})",
+        summary.epochs_run,
+        if summary.stopped_early {
+            " (early stopping)"
+        } else {
+            ""
+        },
+        summary.best.map_or(0, |(epoch, _)| epoch + 1),
+        best.0
+    );
+    let figures = trainer.evaluate(&best.1, &test[..]);
+    println!("test loss: {:.4}", figures.loss);
+    Ok(figures.accuracy)
+}

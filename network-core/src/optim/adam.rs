@@ -1,0 +1,301 @@
+//! Adam and AdamW.
+
+use super::{Optimizer, StepError, check_step};
+use crate::{Gradients, Parameters, Scalar, Zeroable};
+
+/// The hyperparameters of [`Adam`]; the defaults are PyTorch's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamConfig<T: Scalar> {
+    /// The step size `lr` (default `1e-3`).
+    pub learning_rate: T,
+    /// The decay `beta1` of the first-moment estimate (default `0.9`).
+    pub beta1: T,
+    /// The decay `beta2` of the second-moment estimate (default `0.999`).
+    pub beta2: T,
+    /// `eps`, added to `sqrt(v_hat)` (default `1e-8`).
+    pub epsilon: T,
+    /// The weight decay `wd` (default `0` for Adam, `0.01` for AdamW).
+    pub weight_decay: T,
+    /// `true` for AdamW: the decay shrinks the weights directly,
+    /// `p -= lr wd p`, instead of being added to the gradient as an L2 term.
+    pub decoupled_weight_decay: bool,
+}
+
+impl<T: Scalar> AdamConfig<T> {
+    /// Adam (Kingma and Ba, 2015) with PyTorch's defaults and the given step size.
+    pub fn adam(learning_rate: T) -> Self {
+        AdamConfig {
+            learning_rate,
+            beta1: T::constant(0.9),
+            beta2: T::constant(0.999),
+            epsilon: T::constant(1e-8),
+            weight_decay: T::zero(),
+            decoupled_weight_decay: false,
+        }
+    }
+
+    /// AdamW (Loshchilov and Hutter, 2019) with PyTorch's defaults:
+    /// decoupled weight decay `0.01`.
+    pub fn adamw(learning_rate: T) -> Self {
+        AdamConfig {
+            weight_decay: T::constant(0.01),
+            decoupled_weight_decay: true,
+            ..Self::adam(learning_rate)
+        }
+    }
+
+    /// The same configuration with another weight decay.
+    pub fn with_weight_decay(self, weight_decay: T) -> Self {
+        AdamConfig {
+            weight_decay,
+            ..self
+        }
+    }
+
+    /// The same configuration with other moment decays.
+    pub fn with_betas(self, beta1: T, beta2: T) -> Self {
+        AdamConfig {
+            beta1,
+            beta2,
+            ..self
+        }
+    }
+}
+
+/// What [`Adam`] remembers between steps: two values per parameter and a
+/// step counter.
+#[derive(Clone, Debug, PartialEq)]
+#[repr(C)]
+pub struct AdamState<G> {
+    /// The first-moment estimate `m`.
+    pub m: G,
+    /// The second-moment estimate `v`.
+    pub v: G,
+    /// The number of successful steps `t`.
+    pub t: u64,
+}
+
+/// Adam and AdamW, as in PyTorch's `torch.optim.Adam` and `AdamW`:
+///
+/// ```text
+/// t = t + 1
+/// p = p - lr wd p          (AdamW only)
+/// g = g + wd p             (Adam only)
+/// m = beta1 m + (1 - beta1) g
+/// v = beta2 v + (1 - beta2) g^2
+/// p = p - lr m_hat / (sqrt(v_hat) + eps)
+/// ```
+///
+/// with the bias corrections `m_hat = m / (1 - beta1^t)` and
+/// `v_hat = v / (1 - beta2^t)`. State: [`AdamState`], `2 x` the parameters
+/// plus the counter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adam<T: Scalar, G> {
+    /// The hyperparameters; may be changed between steps.
+    pub config: AdamConfig<T>,
+    /// The moment estimates and the step counter.
+    pub state: AdamState<G>,
+}
+
+impl<T: Scalar, G: Gradients<T>> Adam<T, G> {
+    /// An optimizer with zero moments.
+    pub fn new(config: AdamConfig<T>) -> Self {
+        Adam {
+            config,
+            state: AdamState {
+                m: G::zeros(),
+                v: G::zeros(),
+                t: 0,
+            },
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T: Scalar + Zeroable, G: Zeroable> Adam<T, G> {
+    /// Like [`Adam::new`], built directly on the heap: the moments of a large
+    /// network never pass through the stack.
+    pub fn new_boxed(config: AdamConfig<T>) -> alloc::boxed::Box<Self> {
+        let mut optimizer = crate::boxed_zeroed::<Self>();
+        optimizer.config = config;
+        optimizer
+    }
+}
+
+// SAFETY: every field is `Zeroable` (`u64` and `bool` are valid when zero),
+// so the all-zero bit pattern is a valid `AdamState` and a valid `Adam`.
+unsafe impl<G: Zeroable> Zeroable for AdamState<G> {}
+// SAFETY: as above.
+unsafe impl<T: Scalar + Zeroable, G: Zeroable> Zeroable for Adam<T, G> {}
+
+impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Adam<T, G> {
+    fn step<P: Parameters<T>>(
+        &mut self,
+        parameters: &mut P,
+        gradients: &G,
+    ) -> Result<(), StepError> {
+        let AdamState { m, v, t } = &mut self.state;
+        check_step(parameters, gradients, &[m, v])?;
+        let AdamConfig {
+            learning_rate: lr,
+            beta1,
+            beta2,
+            epsilon: eps,
+            weight_decay: wd,
+            decoupled_weight_decay: decoupled,
+        } = self.config;
+        let step = t.saturating_add(1);
+        // `powi` takes an `i32`; beyond that the corrections are exactly 1.
+        let exponent = i32::try_from(step).unwrap_or(i32::MAX);
+        let bias_correction1 = T::one() - beta1.powi(exponent);
+        let bias_correction2_sqrt = (T::one() - beta2.powi(exponent)).sqrt();
+        let step_size = lr / bias_correction1;
+        let one = T::one();
+
+        let slices = parameters
+            .slices_mut()
+            .zip(gradients.slices())
+            .zip(m.slices_mut().zip(v.slices_mut()));
+        for ((p, g), (m, v)) in slices {
+            for ((p, &g), (m, v)) in p.iter_mut().zip(g).zip(m.iter_mut().zip(v)) {
+                let g = if decoupled {
+                    *p -= lr * wd * *p;
+                    g
+                } else {
+                    g + wd * *p
+                };
+                *m = beta1 * *m + (one - beta1) * g;
+                *v = beta2 * *v + (one - beta2) * g * g;
+                *p -= step_size * *m / (v.sqrt() / bias_correction2_sqrt + eps);
+            }
+        }
+        *t = step;
+        Ok(())
+    }
+
+    fn learning_rate(&self) -> T {
+        self.config.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: T) {
+        self.config.learning_rate = learning_rate;
+    }
+
+    fn reset(&mut self) {
+        self.state.m.fill_zero();
+        self.state.v.fill_zero();
+        self.state.t = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::test_util::{Tiny, assert_close, values};
+
+    /// The published rule, written out for one scalar.
+    fn reference(p: f64, g: f64, m: f64, v: f64, t: i32, c: &AdamConfig<f64>) -> [f64; 3] {
+        let mut p = p;
+        let mut g = g;
+        if c.decoupled_weight_decay {
+            p *= 1.0 - c.learning_rate * c.weight_decay;
+        } else {
+            g += c.weight_decay * p;
+        }
+        let m = c.beta1 * m + (1.0 - c.beta1) * g;
+        let v = c.beta2 * v + (1.0 - c.beta2) * g * g;
+        let m_hat = m / (1.0 - c.beta1.powi(t));
+        let v_hat = v / (1.0 - c.beta2.powi(t));
+        [
+            p - c.learning_rate * m_hat / (v_hat.sqrt() + c.epsilon),
+            m,
+            v,
+        ]
+    }
+
+    #[test]
+    fn first_step_moves_each_weight_by_the_learning_rate() {
+        // With bias correction, step 1 is p -= lr * g / (|g| + eps): a move of
+        // almost exactly lr against the sign of g, whatever g's size.
+        let mut p = Tiny([1.0, -2.0], [0.5]);
+        let g = Tiny([0.1, -30.0], [1e-3]);
+        let mut adam = Adam::<f64, Tiny>::new(AdamConfig::adam(0.01));
+        adam.step(&mut p, &g).unwrap();
+        let eps = 1e-8;
+        assert_close(
+            values(&p),
+            [
+                1.0 - 0.01 * 0.1 / (0.1 + eps),
+                -2.0 + 0.01 * 30.0 / (30.0 + eps),
+                0.5 - 0.01 * 1e-3 / (1e-3 + eps),
+            ],
+        );
+        assert_close(values(&adam.state.m), [0.01, -3.0, 1e-4]);
+        assert_close(values(&adam.state.v), [1e-5, 0.9, 1e-9]);
+        assert_eq!(adam.state.t, 1);
+    }
+
+    #[test]
+    fn three_steps_match_the_published_rule() {
+        for config in [
+            AdamConfig::adam(0.05).with_weight_decay(0.1),
+            AdamConfig::adamw(0.05).with_weight_decay(0.1),
+            AdamConfig::adam(0.05).with_betas(0.5, 0.75),
+        ] {
+            let mut p = Tiny([1.0, -2.0], [0.5]);
+            let mut adam = Adam::<f64, Tiny>::new(config);
+            let mut expected = [[1.0, 0.0, 0.0], [-2.0, 0.0, 0.0], [0.5, 0.0, 0.0]];
+            let grads = [[0.3, -0.2, 0.1], [0.5, 0.5, -1.0], [-0.1, 0.0, 0.7]];
+            for (step, g) in grads.iter().enumerate() {
+                adam.step(&mut p, &Tiny([g[0], g[1]], [g[2]])).unwrap();
+                for (e, &g) in expected.iter_mut().zip(g) {
+                    *e = reference(e[0], g, e[1], e[2], step as i32 + 1, &config);
+                }
+                assert_close(values(&p), expected.map(|e| e[0]));
+                assert_close(values(&adam.state.m), expected.map(|e| e[1]));
+                assert_close(values(&adam.state.v), expected.map(|e| e[2]));
+            }
+        }
+    }
+
+    #[test]
+    fn adamw_decays_weights_without_gradient() {
+        // With g = 0 only the decoupled decay acts: p *= 1 - lr wd.
+        let mut p = Tiny([1.0, -2.0], [0.5]);
+        let mut adamw = Adam::<f64, Tiny>::new(AdamConfig::adamw(0.1));
+        adamw.step(&mut p, &Tiny::zeros()).unwrap();
+        assert_close(values(&p), [0.999, -1.998, 0.4995]);
+    }
+
+    #[test]
+    fn failed_step_changes_neither_weights_nor_state() {
+        let mut p = Tiny([1.0, -2.0], [0.5]);
+        let mut adam = Adam::<f64, Tiny>::new(AdamConfig::adam(0.01));
+        adam.step(&mut p, &Tiny([0.1, 0.2], [0.3])).unwrap();
+        let (p_before, state_before) = (p, adam.state.clone());
+        for bad in [f64::NAN, f64::NEG_INFINITY, 1e200] {
+            let g = Tiny([0.1, 0.2], [bad]);
+            assert_eq!(adam.step(&mut p, &g), Err(StepError::NonFiniteGradient));
+            assert_eq!(p, p_before);
+            assert_eq!(adam.state, state_before);
+        }
+    }
+
+    #[test]
+    fn reset_forgets_the_moments() {
+        let mut p = Tiny([1.0, -2.0], [0.5]);
+        let mut adam = Adam::<f64, Tiny>::new(AdamConfig::adam(0.01));
+        adam.step(&mut p, &Tiny([0.1, 0.2], [0.3])).unwrap();
+        adam.reset();
+        assert_eq!(
+            adam.state,
+            Adam::<f64, Tiny>::new(AdamConfig::adam(0.01)).state
+        );
+    }
+
+    #[test]
+    fn state_is_two_values_per_parameter_and_a_counter() {
+        // `Tiny` holds 3 f64 parameters.
+        assert_eq!(core::mem::size_of::<AdamState<Tiny>>(), 2 * 3 * 8 + 8);
+    }
+}

@@ -1,0 +1,216 @@
+//! Optimizers: update rules that move parameters against their gradients.
+//!
+//! Every optimizer implements [`Optimizer`] for any network through
+//! [`Parameters`]: the parameters and the gradients are walked as the same
+//! sequence of slices, and an optimizer's state (momentum, moment estimates)
+//! is another value of the gradients' type, so it is statically sized and
+//! never allocates.
+//!
+//! | optimizer | state | rule |
+//! | --- | --- | --- |
+//! | [`Sgd`] | none | `p -= lr (g + wd p)` |
+//! | [`Momentum`] | 1 x parameters | heavy-ball or Nesterov momentum |
+//! | [`Adam`] | 2 x parameters + a step counter | Adam, or AdamW with decoupled decay |
+//! | [`RmsProp`] | 1 x parameters | running mean of `g^2` |
+//!
+//! The rules follow PyTorch's `torch.optim` (same defaults, same order of
+//! operations), so a configuration carries over.
+//!
+//! # Failed steps change nothing
+//!
+//! A step first checks that every gradient `g` and its square are finite. If
+//! not, it returns [`StepError::NonFiniteGradient`] and neither the
+//! parameters nor the optimizer's state (moments, step counter) change, so
+//! training can resume from exactly where it was.
+//!
+//! # A training step
+//!
+//! ```
+//! use network_core::{Adam, AdamConfig, Gradients, Network, Optimizer, SoftmaxCrossEntropy};
+//! # use network_core::{Dense, Relu, Softmax};
+//! # network_macros::network! { #[network(crate = network_core)] struct Net { input: 2, hidden: Dense<8, Relu>, output: Dense<3, Softmax> } }
+//! # use network_core::nalgebra::SMatrix;
+//!
+//! let mut net = Net::<f32>::random(1);
+//! let mut grads = NetGradients::<f32>::zeros();
+//! let mut adam = Adam::new(AdamConfig::adam(1e-3));
+//! let x = SMatrix::<f32, 2, 4>::from_column_slice(&[0., 0., 0., 1., 1., 0., 1., 1.]);
+//! let t = SMatrix::<f32, 3, 4>::from_column_slice(&[
+//!     1., 0., 0., 0., 1., 0., 0., 1., 0., 0., 0., 1.,
+//! ]);
+//! let loss = net.loss_and_gradients::<SoftmaxCrossEntropy, 4, _, _>(&x, &t, &mut grads);
+//! assert!(loss.is_finite());
+//! adam.step(&mut net, &grads).unwrap();
+//! ```
+
+use core::fmt;
+
+use crate::{Parameters, Scalar};
+
+mod adam;
+mod momentum;
+mod rmsprop;
+mod sgd;
+
+pub use adam::{Adam, AdamConfig, AdamState};
+pub use momentum::{Momentum, MomentumConfig};
+pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use sgd::Sgd;
+
+/// Why a training step refused to touch the parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepError {
+    /// A gradient (or its square) was NaN or infinite; the parameters and the
+    /// optimizer's state were left as they were.
+    NonFiniteGradient,
+    /// The loss was NaN or infinite; no update was made.
+    NonFiniteLoss,
+    /// The parameters, the gradients or the optimizer's state do not have the
+    /// same shapes.
+    ShapeMismatch,
+    /// The maximum norm given to gradient clipping was not a positive number.
+    InvalidClipNorm,
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepError::NonFiniteGradient => {
+                f.write_str("a gradient is NaN or infinite; the parameters were not changed")
+            }
+            StepError::NonFiniteLoss => {
+                f.write_str("the loss is NaN or infinite; the parameters were not changed")
+            }
+            StepError::ShapeMismatch => {
+                f.write_str("parameters and gradients have different shapes")
+            }
+            StepError::InvalidClipNorm => {
+                f.write_str("the maximum gradient norm must be a positive number")
+            }
+        }
+    }
+}
+
+impl core::error::Error for StepError {}
+
+/// An update rule for parameters whose gradients have type `G`.
+///
+/// `G` is usually a network's `Gradients` type; stateful optimizers keep
+/// their state in values of that type. See the [module docs](self) for a
+/// complete training step.
+pub trait Optimizer<T: Scalar, G: Parameters<T>> {
+    /// Applies one update to `parameters` given their `gradients`.
+    ///
+    /// # Errors
+    ///
+    /// [`StepError::NonFiniteGradient`] if a gradient or its square is not
+    /// finite, [`StepError::ShapeMismatch`] if `parameters` and `gradients`
+    /// have different shapes. On error nothing changes: neither the
+    /// parameters nor the optimizer's state.
+    fn step<P: Parameters<T>>(
+        &mut self,
+        parameters: &mut P,
+        gradients: &G,
+    ) -> Result<(), StepError>;
+
+    /// The current step size.
+    fn learning_rate(&self) -> T;
+
+    /// Changes the step size (a [`Schedule`](crate::Schedule) does this once per epoch).
+    fn set_learning_rate(&mut self, learning_rate: T);
+
+    /// Forgets the state (momentum, moment estimates, step counter), as if
+    /// no step had been taken.
+    fn reset(&mut self);
+}
+
+/// Checks that `parameters`, `gradients` and every `state` have the same
+/// slice lengths and that every gradient and its square are finite.
+///
+/// Squares are checked because Adam and RMSProp accumulate `g^2`: a finite
+/// gradient of `1e20` would still poison their state with infinity.
+pub(crate) fn check_step<T: Scalar, P: Parameters<T>, G: Parameters<T>>(
+    parameters: &P,
+    gradients: &G,
+    states: &[&G],
+) -> Result<(), StepError> {
+    if P::PARAMETERS != G::PARAMETERS {
+        return Err(StepError::ShapeMismatch);
+    }
+    let mut parameter_slices = parameters.slices();
+    for gradient in gradients.slices() {
+        if parameter_slices.next().map(<[T]>::len) != Some(gradient.len()) {
+            return Err(StepError::ShapeMismatch);
+        }
+    }
+    if parameter_slices.next().is_some() {
+        return Err(StepError::ShapeMismatch);
+    }
+    for state in states {
+        let mut state_slices = state.slices();
+        for gradient in gradients.slices() {
+            if state_slices.next().map(<[T]>::len) != Some(gradient.len()) {
+                return Err(StepError::ShapeMismatch);
+            }
+        }
+    }
+    if gradients.slices().flatten().all(|&g| (g * g).is_finite()) {
+        Ok(())
+    } else {
+        Err(StepError::NonFiniteGradient)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    //! A tiny two-parameter "network" for checking update rules by hand.
+
+    use crate::{Gradients, Parameters};
+
+    /// Two slices: `[a, b]` and `[c]`.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Tiny(pub [f64; 2], pub [f64; 1]);
+
+    impl Parameters<f64> for Tiny {
+        const PARAMETERS: usize = 3;
+        fn slices(&self) -> impl Iterator<Item = &[f64]> {
+            [&self.0[..], &self.1[..]].into_iter()
+        }
+        fn slices_mut(&mut self) -> impl Iterator<Item = &mut [f64]> {
+            [&mut self.0[..], &mut self.1[..]].into_iter()
+        }
+    }
+
+    impl Gradients<f64> for Tiny {
+        fn zeros() -> Self {
+            Tiny([0.0; 2], [0.0])
+        }
+    }
+
+    /// `Tiny` with a different slice split, for shape checks.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Other(pub [f64; 1], pub [f64; 2]);
+
+    impl Parameters<f64> for Other {
+        const PARAMETERS: usize = 3;
+        fn slices(&self) -> impl Iterator<Item = &[f64]> {
+            [&self.0[..], &self.1[..]].into_iter()
+        }
+        fn slices_mut(&mut self) -> impl Iterator<Item = &mut [f64]> {
+            [&mut self.0[..], &mut self.1[..]].into_iter()
+        }
+    }
+
+    pub fn values(p: &Tiny) -> [f64; 3] {
+        [p.0[0], p.0[1], p.1[0]]
+    }
+
+    pub fn assert_close(actual: [f64; 3], expected: [f64; 3]) {
+        for (a, e) in actual.iter().zip(&expected) {
+            assert!(
+                (a - e).abs() <= 1e-12 * e.abs().max(1.0),
+                "{actual:?} != {expected:?}"
+            );
+        }
+    }
+}

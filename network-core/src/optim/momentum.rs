@@ -1,0 +1,184 @@
+//! Stochastic gradient descent with heavy-ball or Nesterov momentum.
+
+use super::{Optimizer, StepError, check_step};
+use crate::{Gradients, Parameters, Scalar, Zeroable};
+
+/// The hyperparameters of [`Momentum`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MomentumConfig<T: Scalar> {
+    /// The step size `lr`.
+    pub learning_rate: T,
+    /// The momentum factor `mu`, typically `0.9`.
+    pub momentum: T,
+    /// Nesterov's accelerated gradient instead of heavy-ball momentum.
+    pub nesterov: bool,
+    /// The L2 penalty `wd * p` added to each gradient.
+    pub weight_decay: T,
+}
+
+impl<T: Scalar> MomentumConfig<T> {
+    /// Heavy-ball momentum, no weight decay.
+    pub fn new(learning_rate: T, momentum: T) -> Self {
+        MomentumConfig {
+            learning_rate,
+            momentum,
+            nesterov: false,
+            weight_decay: T::zero(),
+        }
+    }
+
+    /// Nesterov momentum, no weight decay.
+    pub fn nesterov(learning_rate: T, momentum: T) -> Self {
+        MomentumConfig {
+            nesterov: true,
+            ..Self::new(learning_rate, momentum)
+        }
+    }
+
+    /// The same configuration with L2 weight decay.
+    pub fn with_weight_decay(self, weight_decay: T) -> Self {
+        MomentumConfig {
+            weight_decay,
+            ..self
+        }
+    }
+}
+
+/// SGD with momentum, as in PyTorch's `torch.optim.SGD` (without dampening):
+///
+/// ```text
+/// d = g + wd p
+/// v = mu v + d
+/// p = p - lr (d + mu v)   (Nesterov)
+/// p = p - lr v            (heavy ball)
+/// ```
+///
+/// The velocity `v` starts at zero, so the first step equals PyTorch's
+/// (which starts it at `d`). State: one value per parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Momentum<T: Scalar, G> {
+    /// The hyperparameters; may be changed between steps.
+    pub config: MomentumConfig<T>,
+    /// The velocity `v`, shaped like the gradients.
+    pub velocity: G,
+}
+
+impl<T: Scalar, G: Gradients<T>> Momentum<T, G> {
+    /// An optimizer with zero velocity.
+    pub fn new(config: MomentumConfig<T>) -> Self {
+        Momentum {
+            config,
+            velocity: G::zeros(),
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T: Scalar + Zeroable, G: Zeroable> Momentum<T, G> {
+    /// Like [`Momentum::new`], built directly on the heap: the velocity of a
+    /// large network never passes through the stack.
+    pub fn new_boxed(config: MomentumConfig<T>) -> alloc::boxed::Box<Self> {
+        let mut optimizer = crate::boxed_zeroed::<Self>();
+        optimizer.config = config;
+        optimizer
+    }
+}
+
+// SAFETY: every field is `Zeroable` (`bool` is `false` when zero), so the
+// all-zero bit pattern is a valid `Momentum`.
+unsafe impl<T: Scalar + Zeroable, G: Zeroable> Zeroable for Momentum<T, G> {}
+
+impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Momentum<T, G> {
+    fn step<P: Parameters<T>>(
+        &mut self,
+        parameters: &mut P,
+        gradients: &G,
+    ) -> Result<(), StepError> {
+        check_step(parameters, gradients, &[&self.velocity])?;
+        let MomentumConfig {
+            learning_rate: lr,
+            momentum: mu,
+            nesterov,
+            weight_decay: wd,
+        } = self.config;
+        let slices = parameters
+            .slices_mut()
+            .zip(gradients.slices())
+            .zip(self.velocity.slices_mut());
+        for ((p, g), v) in slices {
+            for ((p, &g), v) in p.iter_mut().zip(g).zip(v) {
+                let d = g + wd * *p;
+                *v = mu * *v + d;
+                *p -= lr * if nesterov { d + mu * *v } else { *v };
+            }
+        }
+        Ok(())
+    }
+
+    fn learning_rate(&self) -> T {
+        self.config.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: T) {
+        self.config.learning_rate = learning_rate;
+    }
+
+    fn reset(&mut self) {
+        self.velocity.fill_zero();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::test_util::{Tiny, assert_close, values};
+
+    #[test]
+    fn heavy_ball_two_steps_by_hand() {
+        let mut p = Tiny([1.0, -2.0], [0.5]);
+        let g = Tiny([0.1, 0.2], [-0.4]);
+        let mut opt = Momentum::<f64, Tiny>::new(MomentumConfig::new(0.1, 0.9));
+        opt.step(&mut p, &g).unwrap();
+        // v = g; p = p - 0.1 g
+        assert_close(values(&opt.velocity), [0.1, 0.2, -0.4]);
+        assert_close(values(&p), [0.99, -2.02, 0.54]);
+        opt.step(&mut p, &g).unwrap();
+        // v = 0.9 g + g = 1.9 g; p = p - 0.1 * 1.9 g
+        assert_close(values(&opt.velocity), [0.19, 0.38, -0.76]);
+        assert_close(values(&p), [0.99 - 0.019, -2.02 - 0.038, 0.54 + 0.076]);
+    }
+
+    #[test]
+    fn nesterov_with_weight_decay_by_hand() {
+        let mut p = Tiny([1.0, -2.0], [0.5]);
+        let g = Tiny([0.1, 0.2], [-0.4]);
+        let config = MomentumConfig::nesterov(0.1, 0.9).with_weight_decay(0.01);
+        let mut opt = Momentum::<f64, Tiny>::new(config);
+        opt.step(&mut p, &g).unwrap();
+        // d = g + 0.01 p = [0.11, 0.18, -0.395]; v = d; p -= 0.1 (d + 0.9 d)
+        let d = [0.11, 0.18, -0.395];
+        assert_close(values(&opt.velocity), d);
+        assert_close(
+            values(&p),
+            [1.0 - 0.19 * d[0], -2.0 - 0.19 * d[1], 0.5 - 0.19 * d[2]],
+        );
+    }
+
+    #[test]
+    fn failed_step_keeps_velocity() {
+        let mut p = Tiny([1.0, -2.0], [0.5]);
+        let mut opt = Momentum::<f64, Tiny>::new(MomentumConfig::new(0.1, 0.9));
+        opt.step(&mut p, &Tiny([0.1, 0.2], [-0.4])).unwrap();
+        let (p_before, v_before) = (p, opt.velocity);
+        let bad = Tiny([0.1, f64::NAN], [-0.4]);
+        assert_eq!(opt.step(&mut p, &bad), Err(StepError::NonFiniteGradient));
+        assert_eq!((p, opt.velocity), (p_before, v_before));
+    }
+
+    #[test]
+    fn state_is_one_value_per_parameter() {
+        assert_eq!(core::mem::size_of::<Tiny>(), 3 * 8);
+        let opt = Momentum::<f64, Tiny>::new(MomentumConfig::new(0.1, 0.9));
+        assert_eq!(core::mem::size_of_val(&opt.velocity), 3 * 8);
+    }
+}

@@ -1,0 +1,183 @@
+//! RMSProp.
+
+use super::{Optimizer, StepError, check_step};
+use crate::{Gradients, Parameters, Scalar, Zeroable};
+
+/// The hyperparameters of [`RmsProp`]; the defaults are PyTorch's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RmsPropConfig<T: Scalar> {
+    /// The step size `lr` (PyTorch's default is `1e-2`).
+    pub learning_rate: T,
+    /// The decay `alpha` of the running mean of `g^2` (default `0.99`).
+    pub alpha: T,
+    /// `eps`, added to `sqrt(v)` (default `1e-8`).
+    pub epsilon: T,
+    /// The L2 penalty `wd * p` added to each gradient (default `0`).
+    pub weight_decay: T,
+}
+
+impl<T: Scalar> RmsPropConfig<T> {
+    /// RMSProp with PyTorch's defaults and the given step size.
+    pub fn new(learning_rate: T) -> Self {
+        RmsPropConfig {
+            learning_rate,
+            alpha: T::constant(0.99),
+            epsilon: T::constant(1e-8),
+            weight_decay: T::zero(),
+        }
+    }
+
+    /// The same configuration with L2 weight decay.
+    pub fn with_weight_decay(self, weight_decay: T) -> Self {
+        RmsPropConfig {
+            weight_decay,
+            ..self
+        }
+    }
+}
+
+/// RMSProp (Hinton, 2012), as in PyTorch's `torch.optim.RMSprop` (not
+/// centred, without momentum):
+///
+/// ```text
+/// g = g + wd p
+/// v = alpha v + (1 - alpha) g^2
+/// p = p - lr g / (sqrt(v) + eps)
+/// ```
+///
+/// State: one value per parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RmsProp<T: Scalar, G> {
+    /// The hyperparameters; may be changed between steps.
+    pub config: RmsPropConfig<T>,
+    /// The running mean `v` of the squared gradients.
+    pub square_average: G,
+}
+
+impl<T: Scalar, G: Gradients<T>> RmsProp<T, G> {
+    /// An optimizer whose running mean starts at zero.
+    pub fn new(config: RmsPropConfig<T>) -> Self {
+        RmsProp {
+            config,
+            square_average: G::zeros(),
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T: Scalar + Zeroable, G: Zeroable> RmsProp<T, G> {
+    /// Like [`RmsProp::new`], built directly on the heap.
+    pub fn new_boxed(config: RmsPropConfig<T>) -> alloc::boxed::Box<Self> {
+        let mut optimizer = crate::boxed_zeroed::<Self>();
+        optimizer.config = config;
+        optimizer
+    }
+}
+
+// SAFETY: every field is `Zeroable`, so the all-zero bit pattern is a valid
+// `RmsProp`.
+unsafe impl<T: Scalar + Zeroable, G: Zeroable> Zeroable for RmsProp<T, G> {}
+
+impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for RmsProp<T, G> {
+    fn step<P: Parameters<T>>(
+        &mut self,
+        parameters: &mut P,
+        gradients: &G,
+    ) -> Result<(), StepError> {
+        check_step(parameters, gradients, &[&self.square_average])?;
+        let RmsPropConfig {
+            learning_rate: lr,
+            alpha,
+            epsilon: eps,
+            weight_decay: wd,
+        } = self.config;
+        let slices = parameters
+            .slices_mut()
+            .zip(gradients.slices())
+            .zip(self.square_average.slices_mut());
+        for ((p, g), v) in slices {
+            for ((p, &g), v) in p.iter_mut().zip(g).zip(v) {
+                let g = g + wd * *p;
+                *v = alpha * *v + (T::one() - alpha) * g * g;
+                *p -= lr * g / (v.sqrt() + eps);
+            }
+        }
+        Ok(())
+    }
+
+    fn learning_rate(&self) -> T {
+        self.config.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: T) {
+        self.config.learning_rate = learning_rate;
+    }
+
+    fn reset(&mut self) {
+        self.square_average.fill_zero();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::test_util::{Tiny, assert_close, values};
+
+    #[test]
+    fn two_steps_by_hand() {
+        let mut p = Tiny([1.0, -2.0], [0.5]);
+        let mut opt = RmsProp::<f64, Tiny>::new(RmsPropConfig::new(0.01));
+        let g = Tiny([0.1, -0.2], [0.0]);
+        opt.step(&mut p, &g).unwrap();
+        // v = 0.01 g^2, so g / sqrt(v) = sign(g) * 10.
+        assert_close(values(&opt.square_average), [1e-4, 4e-4, 0.0]);
+        let eps = 1e-8;
+        let p1 = [
+            1.0 - 0.01 * 0.1 / (0.01 + eps),
+            -2.0 + 0.01 * 0.2 / (0.02 + eps),
+            0.5,
+        ];
+        assert_close(values(&p), p1);
+        opt.step(&mut p, &g).unwrap();
+        // v = 0.99 * 0.01 g^2 + 0.01 g^2 = 0.0199 g^2
+        let v = [0.0199 * 0.01, 0.0199 * 0.04, 0.0];
+        assert_close(values(&opt.square_average), v);
+        assert_close(
+            values(&p),
+            [
+                p1[0] - 0.01 * 0.1 / (v[0].sqrt() + eps),
+                p1[1] + 0.01 * 0.2 / (v[1].sqrt() + eps),
+                0.5,
+            ],
+        );
+    }
+
+    #[test]
+    fn weight_decay_adds_to_the_gradient() {
+        let mut p = Tiny([1.0, -2.0], [0.5]);
+        let config = RmsPropConfig::new(0.01).with_weight_decay(0.5);
+        let mut opt = RmsProp::<f64, Tiny>::new(config);
+        opt.step(&mut p, &Tiny::zeros()).unwrap();
+        // g = 0.5 p, v = 0.01 g^2: each weight moves by lr * 10 towards zero.
+        let eps = 1e-8;
+        let step = |p: f64| p - 0.01 * (0.5 * p) / ((0.01f64 * 0.25 * p * p).sqrt() + eps);
+        assert_close(values(&p), [step(1.0), step(-2.0), step(0.5)]);
+    }
+
+    #[test]
+    fn failed_step_changes_nothing() {
+        let mut p = Tiny([1.0, -2.0], [0.5]);
+        let mut opt = RmsProp::<f64, Tiny>::new(RmsPropConfig::new(0.01));
+        opt.step(&mut p, &Tiny([0.1, 0.2], [0.3])).unwrap();
+        let before = (p, opt.square_average);
+        let bad = Tiny([f64::INFINITY, 0.2], [0.3]);
+        assert_eq!(opt.step(&mut p, &bad), Err(StepError::NonFiniteGradient));
+        assert_eq!((p, opt.square_average), before);
+    }
+
+    #[test]
+    fn state_is_one_value_per_parameter() {
+        let opt = RmsProp::<f64, Tiny>::new(RmsPropConfig::new(0.01));
+        assert_eq!(core::mem::size_of_val(&opt.square_average), 3 * 8);
+    }
+}

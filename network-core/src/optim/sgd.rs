@@ -1,0 +1,135 @@
+//! Plain stochastic gradient descent.
+
+use super::{Optimizer, StepError, check_step};
+use crate::{Parameters, Scalar};
+
+/// Plain gradient descent with optional L2 weight decay:
+/// `p <- p - learning_rate * (g + weight_decay * p)`.
+///
+/// Stateless, so one `Sgd` can drive any number of networks; see
+/// [`Momentum`](crate::Momentum) for heavy-ball and Nesterov momentum.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sgd<T: Scalar> {
+    /// The step size.
+    pub learning_rate: T,
+    /// The L2 penalty `weight_decay * p` added to each gradient (PyTorch's
+    /// `weight_decay`); zero by default.
+    pub weight_decay: T,
+}
+
+impl<T: Scalar> Sgd<T> {
+    /// Gradient descent with the given step size and no weight decay.
+    pub fn new(learning_rate: T) -> Self {
+        Sgd {
+            learning_rate,
+            weight_decay: T::zero(),
+        }
+    }
+
+    /// The same optimizer with L2 weight decay.
+    pub fn with_weight_decay(self, weight_decay: T) -> Self {
+        Sgd {
+            weight_decay,
+            ..self
+        }
+    }
+
+    /// Applies one update. If any gradient is not finite, returns an error and
+    /// leaves `parameters` exactly as they were.
+    ///
+    /// # Errors
+    ///
+    /// [`StepError::NonFiniteGradient`] or [`StepError::ShapeMismatch`].
+    pub fn step<P: Parameters<T>, G: Parameters<T>>(
+        &self,
+        parameters: &mut P,
+        gradients: &G,
+    ) -> Result<(), StepError> {
+        check_step(parameters, gradients, &[])?;
+        let Sgd {
+            learning_rate: lr,
+            weight_decay: wd,
+        } = *self;
+        for (p, g) in parameters.slices_mut().zip(gradients.slices()) {
+            for (p, &g) in p.iter_mut().zip(g) {
+                *p -= lr * (g + wd * *p);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Sgd<T> {
+    fn step<P: Parameters<T>>(
+        &mut self,
+        parameters: &mut P,
+        gradients: &G,
+    ) -> Result<(), StepError> {
+        Sgd::step(self, parameters, gradients)
+    }
+
+    fn learning_rate(&self) -> T {
+        self.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: T) {
+        self.learning_rate = learning_rate;
+    }
+
+    fn reset(&mut self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::test_util::{Other, Tiny, assert_close, values};
+
+    #[test]
+    fn one_step_by_hand() {
+        let mut p = Tiny([1.0, -2.0], [0.5]);
+        let g = Tiny([0.1, 0.2], [-0.4]);
+        Sgd::new(0.5)
+            .with_weight_decay(0.1)
+            .step(&mut p, &g)
+            .unwrap();
+        // p - 0.5 * (g + 0.1 p)
+        assert_close(
+            values(&p),
+            [
+                1.0 - 0.5 * (0.1 + 0.1),
+                -2.0 - 0.5 * (0.2 - 0.2),
+                0.5 - 0.5 * (-0.4 + 0.05),
+            ],
+        );
+    }
+
+    #[test]
+    fn non_finite_gradient_changes_nothing() {
+        let mut p = Tiny([1.0, -2.0], [0.5]);
+        let before = p;
+        for bad in [f64::NAN, f64::INFINITY, 1e200] {
+            let g = Tiny([0.1, bad], [0.0]);
+            assert_eq!(
+                Sgd::new(0.5).step(&mut p, &g),
+                Err(StepError::NonFiniteGradient)
+            );
+            assert_eq!(p, before);
+        }
+    }
+
+    #[test]
+    fn shape_mismatch_is_refused() {
+        let mut p = Tiny([1.0, -2.0], [0.5]);
+        let g = Other([0.0], [0.0, 0.0]);
+        assert_eq!(
+            Sgd::new(0.5).step(&mut p, &g),
+            Err(StepError::ShapeMismatch)
+        );
+        assert_eq!(p, Tiny([1.0, -2.0], [0.5]));
+    }
+
+    #[test]
+    fn stateless() {
+        assert_eq!(core::mem::size_of::<Sgd<f32>>(), 2 * 4);
+    }
+}

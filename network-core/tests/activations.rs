@@ -1,0 +1,326 @@
+//! Every activation against reference values, its backward step (the
+//! vector-Jacobian product `dC/dz` given `dC/da`) against central finite
+//! differences in `f64`, and its behaviour at extreme inputs in `f32` and `f64`.
+
+use network_core::nalgebra::SMatrix;
+use network_core::{
+    Activation, Gelu, Identity, LeakyRelu, Mish, Relu, Rng, Scalar, Sigmoid, Silu, Softmax,
+    Softplus, Swish, Tanh,
+};
+
+/// The finite-difference step: derivatives are estimated with the
+/// fourth-order central difference
+/// `(8 (f(z + h) - f(z - h)) - (f(z + 2h) - f(z - 2h))) / 12h`, whose truncation
+/// error (`~h^4`) and rounding error (`~1e-16 / h`) are both near `1e-13` here.
+const H: f64 = 1e-3;
+
+/// Derivatives smaller than this are compared absolutely: the error is
+/// `|analytic - numeric| / max(|analytic|, |numeric|, FLOOR)`, so below the floor
+/// the bound `1e-6` means an absolute error below `1e-12`. (Tiny derivatives
+/// sit where the function's own rounding dominates; GELU computes `Phi` with
+/// `erfc` so that its left tail keeps full relative precision.)
+const FLOOR: f64 = 1e-6;
+
+/// The largest error allowed, as defined by [`relative_error`].
+const TOLERANCE: f64 = 1e-6;
+
+fn relative_error(analytic: f64, numeric: f64) -> f64 {
+    let error = (analytic - numeric).abs() / analytic.abs().max(numeric.abs()).max(FLOOR);
+    if error.is_nan() { f64::INFINITY } else { error }
+}
+
+/// The largest [`relative_error`] between `A::backward(z, A(z), g)` and the
+/// central difference of `phi(z) = sum(g ∘ A(z))`, perturbing one entry of `z`
+/// at a time (so the check is the full vector-Jacobian product, not only its
+/// diagonal).
+fn max_backward_error<A: Activation, const R: usize, const C: usize>(
+    z: &SMatrix<f64, R, C>,
+    g: &SMatrix<f64, R, C>,
+) -> f64 {
+    let analytic = A::backward(z, &A::forward(z), g);
+    let mut worst = 0.0f64;
+    for k in 0..R * C {
+        // `phi(z + s e_k) - phi(z - s e_k)`; entries of `A(z)` that do not move
+        // contribute exactly zero.
+        let difference = |s: f64| {
+            let (mut plus, mut minus) = (*z, *z);
+            plus[k] += s;
+            minus[k] -= s;
+            g.component_mul(&(A::forward(&plus) - A::forward(&minus)))
+                .sum()
+        };
+        let numeric = (8.0 * difference(H) - difference(2.0 * H)) / (12.0 * H);
+        worst = worst.max(relative_error(analytic[k], numeric));
+    }
+    worst
+}
+
+/// 1201 evenly spaced points in `[-6, 6]` (0 included); when `avoid_kink` is
+/// set, without the points whose stencil `z ± 2h` would reach the kink at 0
+/// (on this grid, only 0 itself: the next points are `±0.01`).
+fn grid(avoid_kink: bool) -> Vec<f64> {
+    (0..=1200)
+        .map(|k| -6.0 + 12.0 * f64::from(k) / 1200.0)
+        .filter(|z| !avoid_kink || z.abs() > 2.0 * H)
+        .collect()
+}
+
+/// Checks an element-wise activation over the grid, 12 points at a time as a
+/// 3x4 matrix, with upstream gradients `g` drawn from `±[0.5, 2]`; returns the
+/// largest error.
+fn check_element_wise<A: Activation>(avoid_kink: bool) -> f64 {
+    let points = grid(avoid_kink);
+    let mut rng = Rng::new(0x5EED);
+    let mut worst = 0.0f64;
+    for chunk in points.chunks(12) {
+        let z = SMatrix::<f64, 3, 4>::from_fn(|i, j| chunk[(i + 3 * j) % chunk.len()]);
+        let g = SMatrix::<f64, 3, 4>::from_fn(|_, _| {
+            let magnitude = rng.uniform(0.5, 2.0);
+            if rng.below(2) == 0 {
+                magnitude
+            } else {
+                -magnitude
+            }
+        });
+        worst = worst.max(max_backward_error::<A, 3, 4>(&z, &g));
+    }
+    println!("{}: max error {worst:.3e}", A::NAME);
+    assert!(
+        worst < TOLERANCE,
+        "{}: backward disagrees with finite differences (max error {worst:e})",
+        A::NAME
+    );
+    worst
+}
+
+#[test]
+fn smooth_derivatives_match_finite_differences() {
+    check_element_wise::<Identity>(false);
+    check_element_wise::<Sigmoid>(false);
+    check_element_wise::<Tanh>(false);
+    check_element_wise::<Softplus>(false);
+    check_element_wise::<Swish>(false);
+    check_element_wise::<Silu>(false);
+    check_element_wise::<Mish>(false);
+    check_element_wise::<Gelu>(false);
+}
+
+#[test]
+fn relu_family_derivatives_match_finite_differences_away_from_the_kink() {
+    check_element_wise::<Relu>(true);
+    check_element_wise::<LeakyRelu>(true);
+    check_element_wise::<LeakyRelu<1, 5>>(true);
+    check_element_wise::<LeakyRelu<3, 2>>(true);
+}
+
+#[test]
+fn relu_family_derivative_at_the_kink_follows_the_documented_convention() {
+    let z = SMatrix::<f64, 1, 1>::new(0.0);
+    let g = SMatrix::<f64, 1, 1>::new(2.0);
+    assert_eq!(Relu::backward(&z, &Relu::forward(&z), &g)[0], 0.0);
+    let a = LeakyRelu::<1, 5>::forward(&z);
+    assert_eq!(LeakyRelu::<1, 5>::backward(&z, &a, &g)[0], 0.4);
+}
+
+#[test]
+fn softmax_vector_jacobian_product_matches_finite_differences() {
+    let mut rng = Rng::new(7);
+    let mut worst = 0.0f64;
+    for _ in 0..200 {
+        let z = SMatrix::<f64, 5, 3>::from_fn(|_, _| rng.uniform(-4.0, 4.0));
+        let g = SMatrix::<f64, 5, 3>::from_fn(|_, _| rng.uniform(-2.0, 2.0));
+        worst = worst.max(max_backward_error::<Softmax, 5, 3>(&z, &g));
+    }
+    println!("softmax: max error {worst:.3e}");
+    assert!(worst < TOLERANCE, "softmax: max error {worst:e}");
+}
+
+/// `|actual - expected| <= 4 eps max(1, |expected|)`, entry by entry.
+fn assert_values<A: Activation, const N: usize>(z: [f64; N], expected: [f64; N]) {
+    let actual = A::forward(&SMatrix::<f64, 1, N>::from(z.map(|v| [v])));
+    for k in 0..N {
+        let tolerance = 4.0 * f64::EPSILON * expected[k].abs().max(1.0);
+        assert!(
+            (actual[k] - expected[k]).abs() <= tolerance,
+            "{}({}) = {}, expected {}",
+            A::NAME,
+            z[k],
+            actual[k],
+            expected[k]
+        );
+    }
+}
+
+// Reference values computed with mpmath at 40 significant digits, rounded to f64.
+const Z: [f64; 5] = [-2.0, -1.0, 0.0, 1.0, 2.5];
+
+#[test]
+fn forward_values_match_references() {
+    assert_values::<Identity, 5>(Z, Z);
+    assert_values::<Sigmoid, 5>(
+        Z,
+        [
+            0.11920292202211756,
+            0.2689414213699951,
+            0.5,
+            0.7310585786300049,
+            0.9241418199787564,
+        ],
+    );
+    assert_values::<Tanh, 5>(
+        Z,
+        [
+            -0.9640275800758169,
+            -0.7615941559557649,
+            0.0,
+            0.7615941559557649,
+            0.9866142981514303,
+        ],
+    );
+    assert_values::<Relu, 5>(Z, [0.0, 0.0, 0.0, 1.0, 2.5]);
+    assert_values::<LeakyRelu, 5>(Z, [-0.02, -0.01, 0.0, 1.0, 2.5]);
+    assert_values::<LeakyRelu<1, 5>, 5>(Z, [-0.4, -0.2, 0.0, 1.0, 2.5]);
+    assert_values::<Softplus, 5>(
+        Z,
+        [
+            0.1269280110429725,
+            0.3132616875182228,
+            core::f64::consts::LN_2,
+            1.3132616875182228,
+            2.5788897342925496,
+        ],
+    );
+    let swish = [
+        -0.23840584404423512,
+        -0.2689414213699951,
+        0.0,
+        0.7310585786300049,
+        2.310354549946891,
+    ];
+    assert_values::<Swish, 5>(Z, swish);
+    assert_values::<Silu, 5>(Z, swish);
+    assert_values::<Mish, 5>(
+        Z,
+        [
+            -0.2525014826957089,
+            -0.3034014613741089,
+            0.0,
+            0.8650983882673103,
+            2.471392304557881,
+        ],
+    );
+    assert_values::<Gelu, 5>(
+        Z,
+        [
+            -0.04550026389635842,
+            -0.15865525393145705,
+            0.0,
+            0.8413447460685429,
+            2.4844758366855597,
+        ],
+    );
+}
+
+#[test]
+fn softmax_values_match_references() {
+    // Two columns: softmax works on each sample separately, and adding a
+    // constant to a column does not change its softmax.
+    let z = SMatrix::<f64, 3, 2>::new(1.0, 101.0, 2.0, 102.0, 3.0, 103.0);
+    let a = Softmax::forward(&z);
+    let expected = [0.09003057317038046, 0.24472847105479764, 0.6652409557748219];
+    for j in 0..2 {
+        for i in 0..3 {
+            assert!(
+                (a[(i, j)] - expected[i]).abs() <= 4.0 * f64::EPSILON,
+                "softmax column {j}: {a}"
+            );
+        }
+        assert!((a.column(j).sum() - 1.0).abs() <= 4.0 * f64::EPSILON);
+    }
+}
+
+/// Large inputs, where a naive formula overflows (`e^1000` in `f64`, `e^100` in
+/// `f32`) or divides `inf` by `inf`.
+const LARGE: [f64; 2] = [1e3, 1e30];
+
+fn assert_close<T: Scalar>(what: &str, actual: T, expected: f64) {
+    let actual = actual.to_f64();
+    assert!(
+        actual.is_finite() && (actual - expected).abs() <= 1e-6 * expected.abs().max(1.0),
+        "{what} in {}: got {actual}, expected {expected}",
+        T::NAME
+    );
+}
+
+/// `A(±L)` and `A'(±L)` for `L` in [`LARGE`] are finite and equal the limits
+/// `value(z)` and `slope(z)`.
+fn check_extremes<T: Scalar, A: Activation>(value: fn(f64) -> f64, slope: fn(f64) -> f64) {
+    for large in LARGE {
+        for z in [large, -large] {
+            let z_matrix = SMatrix::<T, 1, 1>::new(T::constant(z));
+            let a = A::forward(&z_matrix);
+            let grad = A::backward(&z_matrix, &a, &SMatrix::<T, 1, 1>::new(T::one()));
+            assert_close(&format!("{}({z})", A::NAME), a[0], value(z));
+            assert_close(&format!("{}'({z})", A::NAME), grad[0], slope(z));
+        }
+    }
+}
+
+fn extremes<T: Scalar>() {
+    let positive = |z: f64| z.max(0.0);
+    let step = |z: f64| if z > 0.0 { 1.0 } else { 0.0 };
+    check_extremes::<T, Identity>(|z| z, |_| 1.0);
+    check_extremes::<T, Sigmoid>(step, |_| 0.0);
+    check_extremes::<T, Tanh>(f64::signum, |_| 0.0);
+    check_extremes::<T, Relu>(positive, step);
+    check_extremes::<T, LeakyRelu<1, 5>>(
+        |z| if z > 0.0 { z } else { 0.2 * z },
+        |z| if z > 0.0 { 1.0 } else { 0.2 },
+    );
+    check_extremes::<T, Softplus>(positive, step);
+    check_extremes::<T, Swish>(positive, step);
+    check_extremes::<T, Mish>(positive, step);
+    check_extremes::<T, Gelu>(positive, step);
+
+    // Softmax columns: a huge winner; a gap of 1 at 1e3 beside a huge loser;
+    // three equal huge logits, positive and negative.
+    for large in LARGE {
+        let l = T::constant(large);
+        let m = T::constant(1e3);
+        let z = SMatrix::<T, 3, 4>::from_columns(&[
+            [l, T::zero(), -l].into(),
+            [m, m - T::one(), -l].into(),
+            [l, l, l].into(),
+            [-l, -l, -l].into(),
+        ]);
+        let a = Softmax::forward(&z);
+        let third = 1.0 / 3.0;
+        let expected = [
+            [1.0, 0.0, 0.0],
+            [0.7310585786300049, 0.2689414213699951, 0.0],
+            [third, third, third],
+            [third, third, third],
+        ];
+        for (j, column) in expected.iter().enumerate() {
+            for (i, &value) in column.iter().enumerate() {
+                assert_close(&format!("softmax at {large}, [{i}, {j}]"), a[(i, j)], value);
+            }
+        }
+        let g = SMatrix::<T, 3, 4>::from_fn(|i, j| T::constant((i + j) as f64 - 2.0));
+        let grad = Softmax::backward(&z, &a, &g);
+        assert!(
+            grad.iter().all(|v| v.is_finite()),
+            "softmax backward: {grad}"
+        );
+    }
+}
+
+#[test]
+fn extreme_inputs_give_finite_correct_values_in_f32() {
+    extremes::<f32>();
+}
+
+#[test]
+fn extreme_inputs_give_finite_correct_values_in_f64() {
+    extremes::<f64>();
+}

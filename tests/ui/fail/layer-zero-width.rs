@@ -1,0 +1,11 @@
+use network::prelude::*;
+
+network! {
+    struct Net {
+        input: 2,
+        hidden: Dense<0, Tanh>,
+        output: Dense<1, Sigmoid>,
+    }
+}
+
+fn main() {}

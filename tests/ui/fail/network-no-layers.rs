@@ -1,0 +1,9 @@
+use network::prelude::*;
+
+network! {
+    struct Net {
+        input: 2,
+    }
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use network::prelude::*;
+
+network! {
+    layers go here
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use network::prelude::*;
+
+network! {
+    struct Net {
+        input: 2,
+        output: Dense<1, Sigmoid>,
+    }
+    struct Other {}
+}
+
+fn main() {}
