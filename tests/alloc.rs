@@ -269,3 +269,38 @@ fn inference_backward_and_serialisation_do_not_allocate() {
     );
     assert_eq!(copy, xor);
 }
+
+network! {
+    /// MNIST-sized: its products are the large ones that the optional
+    /// `matrixmultiply` feature would send to a GEMM that allocates.
+    struct Mnist {
+        input: 784,
+        hidden: Dense<128, Relu>,
+        output: Dense<10, Softmax>,
+    }
+}
+
+// With the optional `matrixmultiply` feature these products do allocate (a
+// packing buffer each): the feature's documented cost.
+#[cfg(not(feature = "matrixmultiply"))]
+#[test]
+fn a_large_network_trains_without_allocating() {
+    // Built on the heap before counting: 400 KB each would crowd a test
+    // thread's stack in a debug build.
+    let mut net = Mnist::<f32>::random_boxed(3);
+    let mut grads = network::boxed_zeroed::<MnistGradients<f32>>();
+    let x = Box::new(SMatrix::<f32, 784, 32>::from_fn(|i, j| {
+        ((i * 7 + j * 3) % 11) as f32 / 11.0
+    }));
+    let t = SMatrix::<f32, 10, 32>::from_fn(|i, j| if i == j % 10 { 1.0 } else { 0.0 });
+    let sgd = Sgd::new(0.1);
+    let (count, loss) = allocations(|| {
+        let loss = net.loss_and_gradients::<SoftmaxCrossEntropy, 32, _, _>(&*x, &t, &mut grads);
+        sgd.step(&mut *net, &*grads).map(|()| loss)
+    });
+    assert!(loss.is_ok_and(f32::is_finite));
+    assert_eq!(
+        count, 0,
+        "a 784-128-10 training step allocated {count} times"
+    );
+}

@@ -115,10 +115,11 @@ pub struct Sigmoid;
 /// The logistic function, stable for large `|z|`.
 #[inline]
 pub fn sigmoid<T: Scalar>(z: T) -> T {
+    // One exponential, of a non-positive number, so it never overflows.
+    let e = (-z.abs()).exp();
     if z >= T::zero() {
-        T::one() / (T::one() + (-z).exp())
+        T::one() / (T::one() + e)
     } else {
-        let e = z.exp();
         e / (T::one() + e)
     }
 }

@@ -2,17 +2,26 @@
 //! tuned without touching the generated code.
 //!
 //! Every product is `C = A B` or `C += A B` on statically sized, column-major
-//! matrices, computed by a register-blocked kernel in safe Rust: a block of
-//! `MR` rows by `NR` columns of `C` is accumulated in local arrays the
-//! compiler keeps in vector registers, one column of `A` times one row of `B`
-//! at a time. With the `std` feature, large `f32` and `f64` products go to
-//! [`matrixmultiply`](https://docs.rs/matrixmultiply), which packs its
-//! operands for the cache and picks AVX/FMA kernels at run time. Targets
-//! without vector registers (a Cortex-M4) use a plain loop, which is as fast
-//! there and much smaller.
+//! matrices:
+//!
+//! - tiny products (at most 64 multiply-adds, such as XOR's) are plain loops
+//!   the compiler unrolls for the exact shape;
+//! - the others go to a register-blocked kernel in safe Rust: a block of `MR`
+//!   rows by `NR` columns of `C` is accumulated in local arrays the compiler
+//!   keeps in vector registers, from a packed panel of `A`. Its dimensions
+//!   are run-time values, so it is compiled once per scalar type, not once
+//!   per layer shape, which keeps builds fast;
+//! - with the `matrixmultiply` feature (off by default), large `f32` and `f64` products (every dimension
+//!   at least 32, at least 2^18 multiply-adds) go to
+//!   [`matrixmultiply`](https://docs.rs/matrixmultiply), which blocks for the
+//!   caches and picks AVX/FMA kernels at run time. It allocates one packing
+//!   buffer per product: the only allocation in a training step, and only
+//!   with that feature and such large layers;
+//! - targets without vector registers (a Cortex-M4) use the plain loops for
+//!   every size: as fast there, and much smaller in flash.
 //!
 //! Shapes are checked by the types: nothing here can be called with operands
-//! that do not fit, and no kernel allocates.
+//! that do not fit.
 
 use nalgebra::{ArrayStorage, SMatrix, SVector};
 
@@ -139,7 +148,7 @@ fn gemm<T: Scalar, const M: usize, const K: usize, const N: usize>(
         }
         return;
     }
-    #[cfg(feature = "std")]
+    #[cfg(feature = "matrixmultiply")]
     if large::<M, K, N>() && blas::gemm(M, K, N, a, b, c, write) {
         return;
     }
@@ -148,30 +157,26 @@ fn gemm<T: Scalar, const M: usize, const K: usize, const N: usize>(
         target_feature = "neon",
         target_feature = "simd128"
     ))]
-    if core::mem::size_of::<T>() <= 4 {
-        blocked::row_panels::<T, M, K, N, { blocked::MR_F32 }>(c, a, b, write);
-    } else {
-        blocked::row_panels::<T, M, K, N, { blocked::MR_F64 }>(c, a, b, write);
+    if M * K * N > SMALL {
+        blocked::gemm((M, K, N), c, a, b, write);
+        return;
     }
-    #[cfg(not(any(
-        target_feature = "sse2",
-        target_feature = "neon",
-        target_feature = "simd128"
-    )))]
     plain_gemm::<T, M, K, N>(c, a, b, write);
 }
 
-/// `c (+)= a b` as a plain loop, column by column of `c`: for targets with
-/// no vector registers (a Cortex-M4 has a scalar FPU), where register
-/// blocking gains nothing and would cost flash.
+/// Products of at most this many multiply-adds take [`plain_gemm`], whose
+/// loops the compiler unrolls completely for the shape at hand.
 #[cfg(any(
-    test,
-    not(any(
-        target_feature = "sse2",
-        target_feature = "neon",
-        target_feature = "simd128"
-    ))
+    target_feature = "sse2",
+    target_feature = "neon",
+    target_feature = "simd128"
 ))]
+const SMALL: usize = 64;
+
+/// `c (+)= a b` as a plain loop, column by column of `c`: for tiny products,
+/// and for targets with no vector registers (a Cortex-M4 has a scalar FPU),
+/// where register blocking gains nothing and would cost flash.
+#[inline]
 fn plain_gemm<T: Scalar, const M: usize, const K: usize, const N: usize>(
     c: &mut [T],
     a: View<'_, T>,
@@ -192,12 +197,16 @@ fn plain_gemm<T: Scalar, const M: usize, const K: usize, const N: usize>(
 }
 
 /// Whether a product is large enough for the packed GEMM to pay off.
-#[cfg(feature = "std")]
+#[cfg(feature = "matrixmultiply")]
 const fn large<const M: usize, const K: usize, const N: usize>() -> bool {
     M >= 32 && K >= 32 && N >= 32 && M * K * N >= 256 * 1024
 }
 
 /// The register-blocked kernel, for targets with vector registers.
+///
+/// Its dimensions are run-time values, so that it is compiled once per
+/// scalar type rather than once per layer shape: that keeps the build of a
+/// network as fast as its shapes are many. Only the block sizes are constants.
 #[cfg(any(
     test,
     target_feature = "sse2",
@@ -206,295 +215,224 @@ const fn large<const M: usize, const K: usize, const N: usize>() -> bool {
 ))]
 mod blocked {
     use core::array;
-    use core::ops::Range;
 
     use super::{View, Write};
     use crate::Scalar;
 
     /// Rows of `C` per register block: two AVX registers of `f32` or `f64`.
-    pub(super) const MR_F32: usize = 16;
-    pub(super) const MR_F64: usize = 8;
+    const MR_F32: usize = 16;
+    const MR_F64: usize = 8;
+    /// Rows of the blocks that finish a panel.
+    const MR_TAIL: usize = 8;
     /// Columns of `C` per register block.
     const NR: usize = 4;
-    /// The deepest packed panel of `A` (for `A`s whose columns are not
-    /// contiguous): `MR x KC` values on the stack.
-    const KC: usize = 128;
+    /// Columns of `A` per pass: a panel of `MR x KC` values stays in the L1
+    /// cache while every column of `B` passes over it.
+    const KC: usize = 64;
 
-    /// `c (+)= a b` in panels of `MR` rows, then one of 8 rows if it fits; the
-    /// last rows use the narrowest block that covers them.
-    #[inline(always)]
-    pub(super) fn row_panels<
-        T: Scalar,
-        const M: usize,
-        const K: usize,
-        const N: usize,
-        const MR: usize,
-    >(
+    /// `c (+)= a b` with `a` `m x k`, `b` `k x n` and `c` `m x n` column-major
+    /// and contiguous; `m`, `k` and `n` are at least 1.
+    pub(super) fn gemm<T: Scalar>(
+        (m, k, n): (usize, usize, usize),
         c: &mut [T],
         a: View<'_, T>,
         b: View<'_, T>,
         write: Write,
     ) {
-        // The packed panel is only as deep as `A` when that is shallower than
-        // `KC`, so that small products do not clear a large buffer.
-        match K {
-            0..=16 => row_panels_packed_to::<T, M, K, N, MR, 16>(c, a, b, write),
-            17..=32 => row_panels_packed_to::<T, M, K, N, MR, 32>(c, a, b, write),
-            33..=64 => row_panels_packed_to::<T, M, K, N, MR, 64>(c, a, b, write),
-            _ => row_panels_packed_to::<T, M, K, N, MR, KC>(c, a, b, write),
+        if core::mem::size_of::<T>() <= 4 {
+            row_panels::<T, MR_F32>((m, k, n), c, a, b, write);
+        } else {
+            row_panels::<T, MR_F64>((m, k, n), c, a, b, write);
         }
     }
 
-    /// [`row_panels`] with packed panels at most `KP` deep.
-    #[inline(always)]
-    fn row_panels_packed_to<
-        T: Scalar,
-        const M: usize,
-        const K: usize,
-        const N: usize,
-        const MR: usize,
-        const KP: usize,
-    >(
+    /// Panels of `MR` rows, then of `MR_TAIL` rows, then one of at most 4.
+    fn row_panels<T: Scalar, const MR: usize>(
+        dims: (usize, usize, usize),
         c: &mut [T],
         a: View<'_, T>,
         b: View<'_, T>,
         write: Write,
     ) {
+        let m = dims.0;
         let mut i = 0;
-        while i + MR <= M {
-            row_panel::<T, M, K, N, MR, KP>(c, a, b, i, MR, write);
-            i += MR;
+        if MR <= m {
+            let mut panels = Panels::<T, MR>::new();
+            while i + MR <= m {
+                panels.row_panel(dims, c, a, b, (i, MR), write);
+                i += MR;
+            }
         }
-        if MR > 8 && i + 8 <= M {
-            row_panel::<T, M, K, N, 8, KP>(c, a, b, i, 8, write);
-            i += 8;
+        if m - i > 4 {
+            let mut panels = Panels::<T, MR_TAIL>::new();
+            while m - i > 4 {
+                let rows = MR_TAIL.min(m - i);
+                panels.row_panel(dims, c, a, b, (i, rows), write);
+                i += rows;
+            }
         }
-        let rows = M - i;
-        match rows {
-            0 => {}
-            1 => row_panel::<T, M, K, N, 1, KP>(c, a, b, i, rows, write),
-            2..=4 => row_panel::<T, M, K, N, 4, KP>(c, a, b, i, rows, write),
-            _ => row_panel::<T, M, K, N, 8, KP>(c, a, b, i, rows, write),
+        if i < m {
+            Panels::<T, 4>::new().row_panel(dims, c, a, b, (i, m - i), write);
         }
     }
 
-    /// Rows `i..i + rows` of `c (+)= a b`, computed `MR` at a time (`rows <= MR`;
-    /// the rows past `rows` are zeros and never stored).
-    #[inline(always)]
-    fn row_panel<
-        T: Scalar,
-        const M: usize,
-        const K: usize,
-        const N: usize,
-        const MR: usize,
-        const KP: usize,
-    >(
-        c: &mut [T],
-        a: View<'_, T>,
-        b: View<'_, T>,
-        i: usize,
-        rows: usize,
-        write: Write,
-    ) {
-        if a.rs == 1 && rows == MR {
-            // Read in place, `KP` columns at a time so that they stay in
-            // the L1 cache while every column of `B` passes.
-            let a = Columns { a, i };
+    /// A packed copy of `MR` rows of `A`, `KC` deep, so that the inner loop
+    /// reads it as one contiguous array.
+    struct Panels<T, const MR: usize> {
+        a: [[T; MR]; KC],
+    }
+
+    impl<T: Scalar, const MR: usize> Panels<T, MR> {
+        fn new() -> Self {
+            Panels {
+                a: [[T::zero(); MR]; KC],
+            }
+        }
+
+        /// Rows `i..i + rows` of `c (+)= a b`, computed `MR` at a time
+        /// (`rows <= MR`; the rows past `rows` are never stored), `KC`
+        /// columns of `a` at a time.
+        fn row_panel(
+            &mut self,
+            (m, k, n): (usize, usize, usize),
+            c: &mut [T],
+            a: View<'_, T>,
+            b: View<'_, T>,
+            (i, rows): (usize, usize),
+            write: Write,
+        ) {
             let mut k0 = 0;
-            while k0 < K {
-                let depth = KP.min(K - k0);
+            while k0 < k {
+                let depth = KC.min(k - k0);
+                // Only the first pass may overwrite; the others add to it.
                 let write = if k0 == 0 { write } else { Write::Add };
-                column_blocks::<T, M, N, MR>(c, b, (i, rows), k0..k0 + depth, write, &a);
+                for (kk, column) in self.a[..depth].iter_mut().enumerate() {
+                    let start = i * a.rs + (k0 + kk) * a.cs;
+                    if a.rs == 1 {
+                        column[..rows].copy_from_slice(&a.data[start..start + rows]);
+                    } else {
+                        for (r, v) in column[..rows].iter_mut().enumerate() {
+                            *v = a.data[start + r * a.rs];
+                        }
+                    }
+                }
+                let a_panel = &self.a[..depth];
+                let mut j = 0;
+                if b.rs == 1 {
+                    // The columns of `B` are contiguous: read them in place.
+                    let column = |j: usize| &b.data[k0 + j * b.cs..][..depth];
+                    while j + NR <= n {
+                        let columns: [&[T]; NR] = array::from_fn(|jj| column(j + jj));
+                        block(m, c, (i, j), rows, write, a_panel, Columns(columns));
+                        j += NR;
+                    }
+                    while j < n {
+                        block(m, c, (i, j), rows, write, a_panel, Columns([column(j)]));
+                        j += 1;
+                    }
+                } else {
+                    let mut rows_of_b = [[T::zero(); NR]; KC];
+                    let rows_of_b = &mut rows_of_b[..depth];
+                    while j + NR <= n {
+                        pack_b(rows_of_b, b, k0, j);
+                        block(m, c, (i, j), rows, write, a_panel, Rows(rows_of_b));
+                        j += NR;
+                    }
+                    let mut rows_of_b = [[T::zero(); 1]; KC];
+                    let rows_of_b = &mut rows_of_b[..depth];
+                    while j < n {
+                        pack_b(rows_of_b, b, k0, j);
+                        block(m, c, (i, j), rows, write, a_panel, Rows(rows_of_b));
+                        j += 1;
+                    }
+                }
                 k0 += depth;
             }
-            return;
         }
-        // Gather the rows of `A` into a contiguous panel once, for all the
-        // columns of `B`, `KP` columns of `A` at a time.
-        let mut panel = [[T::zero(); MR]; KP];
-        let mut k0 = 0;
-        while k0 < K {
-            let depth = KP.min(K - k0);
-            for (k, column) in panel[..depth].iter_mut().enumerate() {
-                let start = i * a.rs + (k0 + k) * a.cs;
-                for (r, v) in column[..rows].iter_mut().enumerate() {
-                    *v = a.data[start + r * a.rs];
+    }
+
+    /// Copies rows `k0..` of columns `j..j + NR` of `b` into `panel`.
+    fn pack_b<T: Scalar, const NR: usize>(
+        panel: &mut [[T; NR]],
+        b: View<'_, T>,
+        k0: usize,
+        j: usize,
+    ) {
+        for (kk, row) in panel.iter_mut().enumerate() {
+            let start = (k0 + kk) * b.rs + j * b.cs;
+            if b.cs == 1 {
+                row.copy_from_slice(&b.data[start..start + NR]);
+            } else {
+                for (jj, v) in row.iter_mut().enumerate() {
+                    *v = b.data[start + jj * b.cs];
                 }
             }
-            // Only the first panel may overwrite; the others add to it.
-            let write = if k0 == 0 { write } else { Write::Add };
-            let a = Packed {
-                panel: &panel[..depth],
-                k0,
-            };
-            column_blocks::<T, M, N, MR>(c, b, (i, rows), k0..k0 + depth, write, &a);
-            k0 += depth;
         }
     }
 
-    /// Column `k` of the `MR` rows of `A` a block works on.
-    trait PanelOfA<T, const MR: usize> {
-        fn column(&self, k: usize) -> [T; MR];
+    /// `NR` columns of `B` over the depths of a block.
+    trait BlockOfB<T, const NR: usize> {
+        /// Row `kk` of the block; `kk` is less than `depth`, the length of
+        /// the block's packed panel of `A`.
+        fn row(&self, kk: usize) -> [T; NR];
+        /// The same block, cut to `depth` rows.
+        fn cut(self, depth: usize) -> Self;
     }
 
-    /// `MR` rows of a matrix with contiguous columns, read in place.
-    struct Columns<'a, T> {
-        a: View<'a, T>,
-        i: usize,
-    }
+    /// Packed rows of `B`.
+    struct Rows<'a, T, const NR: usize>(&'a [[T; NR]]);
 
-    impl<T: Scalar, const MR: usize> PanelOfA<T, MR> for Columns<'_, T> {
+    impl<T: Scalar, const NR: usize> BlockOfB<T, NR> for Rows<'_, T, NR> {
         #[inline(always)]
-        fn column(&self, k: usize) -> [T; MR] {
-            let column = &self.a.data[self.i + k * self.a.cs..][..MR];
-            array::from_fn(|r| column[r])
+        fn row(&self, kk: usize) -> [T; NR] {
+            self.0[kk]
         }
-    }
-
-    /// A packed copy of columns `k0..` of the panel.
-    struct Packed<'a, T, const MR: usize> {
-        panel: &'a [[T; MR]],
-        k0: usize,
-    }
-
-    impl<T: Scalar, const MR: usize> PanelOfA<T, MR> for Packed<'_, T, MR> {
         #[inline(always)]
-        fn column(&self, k: usize) -> [T; MR] {
-            self.panel[k - self.k0]
+        fn cut(self, depth: usize) -> Self {
+            Rows(&self.0[..depth])
         }
     }
 
-    /// Row `k` of the `NR` columns of `B` a block works on.
-    trait ColumnsOfB<T, const NR: usize> {
-        fn row(&self, k: usize) -> [T; NR];
-    }
+    /// Contiguous columns of `B`, read in place.
+    struct Columns<'a, T, const NR: usize>([&'a [T]; NR]);
 
-    /// Columns `j..j + NR` of a matrix with contiguous rows (a transpose).
-    struct Rows<'a, T> {
-        b: View<'a, T>,
-        j: usize,
-    }
-
-    impl<T: Scalar, const NR: usize> ColumnsOfB<T, NR> for Rows<'_, T> {
+    impl<T: Scalar, const NR: usize> BlockOfB<T, NR> for Columns<'_, T, NR> {
         #[inline(always)]
-        fn row(&self, k: usize) -> [T; NR] {
-            let row = &self.b.data[k * self.b.rs + self.j..][..NR];
-            array::from_fn(|jj| row[jj])
+        fn row(&self, kk: usize) -> [T; NR] {
+            array::from_fn(|jj| self.0[jj][kk])
         }
-    }
-
-    /// Columns of a matrix with contiguous columns, one slice each, all as long
-    /// as the depths `k0..` of the block, so that reading them needs no bounds
-    /// checks.
-    struct Slices<'a, T, const NR: usize> {
-        columns: [&'a [T]; NR],
-        k0: usize,
-    }
-
-    impl<T: Scalar, const NR: usize> ColumnsOfB<T, NR> for Slices<'_, T, NR> {
         #[inline(always)]
-        fn row(&self, k: usize) -> [T; NR] {
-            array::from_fn(|jj| self.columns[jj][k - self.k0])
+        fn cut(self, depth: usize) -> Self {
+            // Every column as long as the panel of `A`: the loop in `block`
+            // then needs no bounds checks.
+            Columns(self.0.map(|column| &column[..depth]))
         }
     }
 
-    /// Rows `i..i + rows`, all columns, depths `ks` of `c (+)= a b`.
+    /// The `MR x NR` block of `c` at `(i, j)` (of which `rows` rows are
+    /// real): `c (+)= a b` over the packed depths, the sums kept in
+    /// registers.
     #[inline(always)]
-    fn column_blocks<T: Scalar, const M: usize, const N: usize, const MR: usize>(
-        c: &mut [T],
-        b: View<'_, T>,
-        (i, rows): (usize, usize),
-        ks: Range<usize>,
-        write: Write,
-        a: &impl PanelOfA<T, MR>,
-    ) {
-        let mut j = 0;
-        while j + NR <= N {
-            if b.cs == 1 {
-                let b = Rows { b, j };
-                block::<T, M, MR, NR>(c, (i, j), rows, ks.clone(), write, a, &b);
-            } else if b.rs == 1 {
-                let columns = array::from_fn(|jj| {
-                    let start = ks.start + (j + jj) * b.cs;
-                    &b.data[start..start + ks.len()]
-                });
-                let b = Slices {
-                    columns,
-                    k0: ks.start,
-                };
-                block::<T, M, MR, NR>(c, (i, j), rows, ks.clone(), write, a, &b);
-            } else {
-                let b = Gather { b, j };
-                block::<T, M, MR, NR>(c, (i, j), rows, ks.clone(), write, a, &b);
-            }
-            j += NR;
-        }
-        while j < N {
-            let start = ks.start * b.rs + j * b.cs;
-            let column = View {
-                data: &b.data[start..],
-                rs: b.rs,
-                cs: 0,
-            };
-            let b = Strided {
-                b: column,
-                k0: ks.start,
-            };
-            block::<T, M, MR, 1>(c, (i, j), rows, ks.clone(), write, a, &b);
-            j += 1;
-        }
-    }
-
-    /// Columns `j..j + NR` of a matrix at any strides.
-    struct Gather<'a, T> {
-        b: View<'a, T>,
-        j: usize,
-    }
-
-    impl<T: Scalar, const NR: usize> ColumnsOfB<T, NR> for Gather<'_, T> {
-        #[inline(always)]
-        fn row(&self, k: usize) -> [T; NR] {
-            array::from_fn(|jj| self.b.data[k * self.b.rs + (self.j + jj) * self.b.cs])
-        }
-    }
-
-    /// One column of `B` at any stride.
-    struct Strided<'a, T> {
-        b: View<'a, T>,
-        k0: usize,
-    }
-
-    impl<T: Scalar> ColumnsOfB<T, 1> for Strided<'_, T> {
-        #[inline(always)]
-        fn row(&self, k: usize) -> [T; 1] {
-            [self.b.data[(k - self.k0) * self.b.rs]]
-        }
-    }
-
-    /// The `MR x NR` block of `c` at `(i, j)` (of which `rows` rows are real):
-    /// `c (+)= a[i.., ks] b[ks, j..]`, the sums kept in registers.
-    #[inline(always)]
-    fn block<T: Scalar, const M: usize, const MR: usize, const NR: usize>(
+    fn block<T: Scalar, const MR: usize, const NR: usize>(
+        m: usize,
         c: &mut [T],
         (i, j): (usize, usize),
         rows: usize,
-        ks: Range<usize>,
         write: Write,
-        a: &impl PanelOfA<T, MR>,
-        b: &impl ColumnsOfB<T, NR>,
+        a: &[[T; MR]],
+        b: impl BlockOfB<T, NR>,
     ) {
+        let b = b.cut(a.len());
         let mut sums = [[T::zero(); MR]; NR];
-        for k in ks {
-            let a = a.column(k);
-            let b = b.row(k);
-            for (sum, b) in sums.iter_mut().zip(b) {
+        for (kk, a) in a.iter().enumerate() {
+            for (sum, b) in sums.iter_mut().zip(b.row(kk)) {
                 for (s, a) in sum.iter_mut().zip(a) {
-                    *s += a * b;
+                    *s += *a * b;
                 }
             }
         }
         for (jj, sum) in sums.iter().enumerate() {
-            let column = &mut c[(j + jj) * M + i..][..rows];
+            let column = &mut c[(j + jj) * m + i..][..rows];
             match write {
                 Write::Add => {
                     for (c, s) in column.iter_mut().zip(sum) {
@@ -508,7 +446,7 @@ mod blocked {
 }
 
 /// Large products through matrixmultiply.
-#[cfg(feature = "std")]
+#[cfg(feature = "matrixmultiply")]
 mod blas {
     use core::any::TypeId;
 
@@ -697,7 +635,7 @@ mod tests {
     /// of targets without vector registers and, with
     /// `std`, through matrixmultiply, against the definition. Small, so that
     /// it runs under Miri, which checks the `unsafe` call into matrixmultiply:
-    /// `cargo +nightly miri test -p network-core --features std --lib kernels`.
+    /// `cargo +nightly miri test -p network-core --features matrixmultiply --lib kernels`.
     fn layouts<T: Scalar>() {
         const M: usize = 19;
         const K: usize = 6;
@@ -730,21 +668,13 @@ mod tests {
                     let mut want = start;
                     naive((M, K, N), a, b, &mut want, write);
                     let mut got = start;
-                    if core::mem::size_of::<T>() <= 4 {
-                        blocked::row_panels::<T, M, K, N, { blocked::MR_F32 }>(
-                            &mut got, a, b, write,
-                        );
-                    } else {
-                        blocked::row_panels::<T, M, K, N, { blocked::MR_F64 }>(
-                            &mut got, a, b, write,
-                        );
-                    }
+                    blocked::gemm((M, K, N), &mut got, a, b, write);
                     let close = |x: &T, y: &T| (*x - *y).abs() <= T::constant(1e-4);
                     assert!(got.iter().zip(&want).all(|(x, y)| close(x, y)));
                     let mut got = start;
                     plain_gemm::<T, M, K, N>(&mut got, a, b, write);
                     assert!(got.iter().zip(&want).all(|(x, y)| close(x, y)));
-                    #[cfg(feature = "std")]
+                    #[cfg(feature = "matrixmultiply")]
                     {
                         let mut got = start;
                         assert!(blas::gemm(M, K, N, a, b, &mut got, write));

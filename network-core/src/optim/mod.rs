@@ -154,7 +154,12 @@ pub(crate) fn check_step<T: Scalar, P: Parameters<T>, G: Parameters<T>>(
             }
         }
     }
-    if gradients.slices().flatten().all(|&g| (g * g).is_finite()) {
+    // A fold without early exit, so that the check vectorises: a short-circuit
+    // `all` over every gradient was a fifth of a large training step.
+    let finite = gradients
+        .slices()
+        .all(|slice| slice.iter().fold(true, |ok, &g| ok & (g * g).is_finite()));
+    if finite {
         Ok(())
     } else {
         Err(StepError::NonFiniteGradient)

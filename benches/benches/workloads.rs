@@ -1,0 +1,386 @@
+//! Every workload, three ways, in one run; then a table of medians and ratios.
+//!
+//! ```text
+//! cd benches && RAYON_NUM_THREADS=1 cargo bench --bench workloads
+//! ```
+//!
+//! Each sample starts from freshly initialised weights (built outside the
+//! timed region, then one untimed warm-up step), so every implementation is
+//! timed over the same early stretch of training rather than drifting to a
+//! different state the longer it runs.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
+use network::prelude::*;
+use network_benches::{
+    BATCH_B, BATCH_C, LR_A, LR_B, LR_C, data, hand, inference_flops, ours, reference, train_flops,
+};
+
+/// Distinct batches cycled through by the batched workloads.
+const BATCHES: usize = 4;
+
+/// Times `iters` calls of `step` on a state made by `setup`, after one
+/// untimed warm-up call.
+fn steps<S, R>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    setup: impl Fn() -> S,
+    mut step: impl FnMut(&mut S, usize) -> R,
+) {
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let mut state = setup();
+            black_box(step(&mut state, 0));
+            let start = Instant::now();
+            for k in 0..iters as usize {
+                black_box(step(&mut state, k));
+            }
+            start.elapsed()
+        })
+    });
+}
+
+const XOR_X: [[f32; 2]; 4] = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+const XOR_T: [f32; 4] = [0.0, 1.0, 1.0, 0.0];
+
+fn workload_a(c: &mut Criterion) {
+    let mut group = c.benchmark_group("A");
+    let xs = XOR_X.map(SVector::from);
+    let ts = XOR_T.map(|t| SVector::from([t]));
+    steps(
+        &mut group,
+        "ours",
+        || {
+            let net = network_benches::xor(1).ours;
+            (net, ours::XorNetGradients::zeros(), Sgd::new(LR_A))
+        },
+        |(net, grads, sgd), k| ours::xor_step(net, grads, sgd, &xs[k % 4], &ts[k % 4]),
+    );
+    steps(
+        &mut group,
+        "hand",
+        || network_benches::xor(1).hand,
+        |net, k| net.train_step(&XOR_X[k % 4], XOR_T[k % 4], LR_A),
+    );
+    let dev = reference::XorTrainer::new(0.0).dev;
+    let xd = XOR_X.map(|x| reference::vector(&dev, x));
+    let td = XOR_T.map(|t| reference::vector(&dev, [t]));
+    steps(
+        &mut group,
+        "dfdx",
+        || network_benches::xor(1).dfdx,
+        |net, k| net.step(&xd[k % 4], &td[k % 4]),
+    );
+    group.finish();
+
+    let mut group = c.benchmark_group("A-inf");
+    steps(
+        &mut group,
+        "ours",
+        || network_benches::xor(1).ours,
+        |net, k| net.forward(&xs[k % 4])[0],
+    );
+    steps(
+        &mut group,
+        "hand",
+        || network_benches::xor(1).hand,
+        |net, k| net.forward(&XOR_X[k % 4]),
+    );
+    steps(
+        &mut group,
+        "dfdx",
+        || network_benches::xor(1).dfdx,
+        |net, k| net.infer(&xd[k % 4]),
+    );
+    group.finish();
+}
+
+fn workload_b(c: &mut Criterion) {
+    let xs: Vec<_> = (0..BATCHES as u64)
+        .map(|s| data::inputs::<64, BATCH_B>(100 + s))
+        .collect();
+    let ts: Vec<_> = (0..BATCHES as u64)
+        .map(|s| data::one_hot::<10, BATCH_B>(200 + s))
+        .collect();
+    let x: Vec<_> = xs.iter().map(|x| ours::batch(x)).collect();
+    let t: Vec<_> = ts.iter().map(|t| ours::batch(t)).collect();
+    let dev = reference::TrainerB::new(0.0).dev;
+    let xd: Vec<_> = xs.iter().map(|x| reference::tensor(&dev, x)).collect();
+    let td: Vec<_> = ts.iter().map(|t| reference::tensor(&dev, t)).collect();
+
+    let mut group = c.benchmark_group("B");
+    steps(
+        &mut group,
+        "ours",
+        || {
+            let net = network_benches::mlp_b(1).ours;
+            let adam = Adam::new(AdamConfig::adam(LR_B));
+            (net, ours::NetBGradients::zeros(), adam)
+        },
+        |(net, grads, adam), k| {
+            let k = k % BATCHES;
+            ours::b_step(net, grads, adam, &x[k], &t[k])
+        },
+    );
+    steps(
+        &mut group,
+        "hand",
+        || {
+            let net = network_benches::mlp_b(1).hand;
+            let ws = hand::Workspace::<64, 32, 10, BATCH_B>::default();
+            (net, ws, hand::Adam::new(LR_B))
+        },
+        |(net, ws, adam), k| {
+            let k = k % BATCHES;
+            let loss = net.loss_and_gradients(&xs[k], &ts[k], ws);
+            adam.step(net, ws);
+            loss
+        },
+    );
+    steps(
+        &mut group,
+        "dfdx",
+        || network_benches::mlp_b(1).dfdx,
+        |net, k| net.step(&xd[k % BATCHES], &td[k % BATCHES]),
+    );
+    group.finish();
+}
+
+fn workload_c(c: &mut Criterion) {
+    let xs: Vec<_> = (0..BATCHES as u64)
+        .map(|s| data::inputs::<784, BATCH_C>(100 + s))
+        .collect();
+    let ts: Vec<_> = (0..BATCHES as u64)
+        .map(|s| data::one_hot::<10, BATCH_C>(200 + s))
+        .collect();
+    let x: Vec<_> = xs.iter().map(|x| ours::batch(x)).collect();
+    let t: Vec<_> = ts.iter().map(|t| ours::batch(t)).collect();
+    let dev = reference::TrainerC::new(0.0).dev;
+    let xd: Vec<_> = xs.iter().map(|x| reference::tensor(&dev, x)).collect();
+    let td: Vec<_> = ts.iter().map(|t| reference::tensor(&dev, t)).collect();
+
+    let mut group = c.benchmark_group("C");
+    steps(
+        &mut group,
+        "ours",
+        || {
+            let net = network_benches::mlp_c(1).ours;
+            (net, Box::new(ours::NetCGradients::zeros()), Sgd::new(LR_C))
+        },
+        |(net, grads, sgd), k| {
+            let k = k % BATCHES;
+            ours::c_step(net, grads, sgd, &x[k], &t[k])
+        },
+    );
+    steps(
+        &mut group,
+        "hand",
+        || {
+            let net = network_benches::mlp_c(1).hand;
+            (net, hand::Workspace::<784, 128, 10, BATCH_C>::default())
+        },
+        |(net, ws), k| {
+            let k = k % BATCHES;
+            let loss = net.loss_and_gradients(&xs[k], &ts[k], ws);
+            net.sgd_step(ws, LR_C);
+            loss
+        },
+    );
+    steps(
+        &mut group,
+        "dfdx",
+        || network_benches::mlp_c(1).dfdx,
+        |net, k| net.step(&xd[k % BATCHES], &td[k % BATCHES]),
+    );
+    group.finish();
+
+    let mut group = c.benchmark_group("C-inf");
+    steps(
+        &mut group,
+        "ours",
+        || network_benches::mlp_c(1).ours,
+        |net, k| net.forward(&*x[k % BATCHES])[(0, 0)],
+    );
+    steps(
+        &mut group,
+        "hand",
+        || {
+            let net = network_benches::mlp_c(1).hand;
+            (
+                net,
+                data::zeroed::<128, BATCH_C>(),
+                data::zeroed::<10, BATCH_C>(),
+            )
+        },
+        |(net, hidden, out), k| {
+            net.forward(&xs[k % BATCHES], hidden, out);
+            out[0][0]
+        },
+    );
+    steps(
+        &mut group,
+        "dfdx",
+        || network_benches::mlp_c(1).dfdx,
+        |net, k| net.infer(&xd[k % BATCHES]),
+    );
+    group.finish();
+}
+
+/// The machine's single-core sgemm rate: a 1024 x 1024 x 1024 product with
+/// matrixmultiply and with gemm (dfdx's GEMM), one thread.
+fn sgemm(c: &mut Criterion) {
+    const N: usize = 1024;
+    let a: Vec<f32> = (0..N * N).map(|i| (i % 7) as f32 * 0.25).collect();
+    let b: Vec<f32> = (0..N * N).map(|i| (i % 5) as f32 * 0.5).collect();
+    let mut out = vec![0.0f32; N * N];
+    let mut group = c.benchmark_group("sgemm-1024");
+    group.sample_size(10);
+    group.bench_function("matrixmultiply", |bench| {
+        bench.iter(|| {
+            // SAFETY: `a`, `b` and `out` each hold N * N values, and the
+            // strides (N, 1) address exactly those, row-major.
+            unsafe {
+                matrixmultiply::sgemm(
+                    N,
+                    N,
+                    N,
+                    1.0,
+                    a.as_ptr(),
+                    N as isize,
+                    1,
+                    b.as_ptr(),
+                    N as isize,
+                    1,
+                    0.0,
+                    out.as_mut_ptr(),
+                    N as isize,
+                    1,
+                )
+            }
+        })
+    });
+    group.bench_function("gemm", |bench| {
+        bench.iter(|| {
+            // SAFETY: as above; gemm takes (column stride, row stride) per
+            // matrix, here (1, N) for row-major storage.
+            unsafe {
+                gemm::gemm(
+                    N,
+                    N,
+                    N,
+                    out.as_mut_ptr(),
+                    1,
+                    N as isize,
+                    false,
+                    a.as_ptr(),
+                    1,
+                    N as isize,
+                    b.as_ptr(),
+                    1,
+                    N as isize,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                )
+            }
+        })
+    });
+    group.finish();
+}
+
+/// Where criterion writes its results (its own rule, made explicit).
+fn output_directory() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        PathBuf::from(home)
+    } else if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        PathBuf::from(target).join("criterion")
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/criterion")
+    }
+}
+
+/// The median of one benchmark from this run, in nanoseconds.
+fn median_ns(dir: &std::path::Path, group: &str, name: &str, since: SystemTime) -> Option<f64> {
+    let path = dir.join(group).join(name).join("new/estimates.json");
+    let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
+    if modified < since {
+        return None;
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
+
+fn format_time(ns: f64) -> String {
+    if ns < 1e3 {
+        format!("{ns:.1} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{:.3} ms", ns / 1e6)
+    }
+}
+
+/// Prints a Markdown table of this run's medians and ratios.
+fn table(dir: &std::path::Path, since: SystemTime) {
+    let flops = [
+        ("A", None),
+        ("A-inf", None),
+        ("B", Some(train_flops(64, 32, 10, BATCH_B))),
+        ("C", Some(train_flops(784, 128, 10, BATCH_C))),
+        ("C-inf", Some(inference_flops(784, 128, 10, BATCH_C))),
+    ];
+    println!();
+    println!(
+        "| workload | ours | hand-written | dfdx | ours / hand | dfdx / ours | ours GFLOP/s |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (group, flops) in flops {
+        let [ours, hand, dfdx] =
+            ["ours", "hand", "dfdx"].map(|name| median_ns(dir, group, name, since));
+        let Some(ours) = ours else { continue };
+        let cell = |v: Option<f64>| v.map_or("-".to_string(), format_time);
+        let ratio = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+        let rate = flops.map_or("-".to_string(), |f| format!("{:.1}", f as f64 / ours));
+        println!(
+            "| {group} | {} | {} | {} | {} | {} | {rate} |",
+            format_time(ours),
+            cell(hand),
+            cell(dfdx),
+            ratio(hand.map(|h| ours / h)),
+            ratio(dfdx.map(|d| d / ours)),
+        );
+    }
+    const N: f64 = 1024.0;
+    for name in ["matrixmultiply", "gemm"] {
+        if let Some(ns) = median_ns(dir, "sgemm-1024", name, since) {
+            println!(
+                "\nsgemm 1024^3, {name}, one thread: {} = {:.1} GFLOP/s",
+                format_time(ns),
+                2.0 * N * N * N / ns
+            );
+        }
+    }
+}
+
+fn main() {
+    let since = SystemTime::now() - Duration::from_secs(1);
+    let dir = output_directory();
+    let mut c = Criterion::default()
+        .output_directory(&dir)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    workload_a(&mut c);
+    workload_b(&mut c);
+    workload_c(&mut c);
+    sgemm(&mut c);
+    c.final_summary();
+    table(&dir, since);
+}
