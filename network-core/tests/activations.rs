@@ -8,26 +8,9 @@ use network_core::{
     Softplus, Swish, Tanh,
 };
 
-/// The finite-difference step: derivatives are estimated with the
-/// fourth-order central difference
-/// `(8 (f(z + h) - f(z - h)) - (f(z + 2h) - f(z - 2h))) / 12h`, whose truncation
-/// error (`~h^4`) and rounding error (`~1e-16 / h`) are both near `1e-13` here.
-const H: f64 = 1e-3;
+mod common;
 
-/// Derivatives smaller than this are compared absolutely: the error is
-/// `|analytic - numeric| / max(|analytic|, |numeric|, FLOOR)`, so below the floor
-/// the bound `1e-6` means an absolute error below `1e-12`. (Tiny derivatives
-/// sit where the function's own rounding dominates; GELU computes `Phi` with
-/// `erfc` so that its left tail keeps full relative precision.)
-const FLOOR: f64 = 1e-6;
-
-/// The largest error allowed, as defined by [`relative_error`].
-const TOLERANCE: f64 = 1e-6;
-
-fn relative_error(analytic: f64, numeric: f64) -> f64 {
-    let error = (analytic - numeric).abs() / analytic.abs().max(numeric.abs()).max(FLOOR);
-    if error.is_nan() { f64::INFINITY } else { error }
-}
+use common::{H, TOLERANCE, max_central_difference_error};
 
 /// The largest [`relative_error`] between `A::backward(z, A(z), g)` and the
 /// central difference of `phi(z) = sum(g ∘ A(z))`, perturbing one entry of `z`
@@ -38,21 +21,12 @@ fn max_backward_error<A: Activation, const R: usize, const C: usize>(
     g: &SMatrix<f64, R, C>,
 ) -> f64 {
     let analytic = A::backward(z, &A::forward(z), g);
-    let mut worst = 0.0f64;
-    for k in 0..R * C {
-        // `phi(z + s e_k) - phi(z - s e_k)`; entries of `A(z)` that do not move
-        // contribute exactly zero.
-        let difference = |s: f64| {
-            let (mut plus, mut minus) = (*z, *z);
-            plus[k] += s;
-            minus[k] -= s;
-            g.component_mul(&(A::forward(&plus) - A::forward(&minus)))
-                .sum()
-        };
-        let numeric = (8.0 * difference(H) - difference(2.0 * H)) / (12.0 * H);
-        worst = worst.max(relative_error(analytic[k], numeric));
-    }
-    worst
+    // `phi(z + s e_k) - phi(z - s e_k)`; entries of `A(z)` that do not move
+    // contribute exactly zero.
+    max_central_difference_error(z, &analytic, |plus, minus| {
+        g.component_mul(&(A::forward(plus) - A::forward(minus)))
+            .sum()
+    })
 }
 
 /// 1201 evenly spaced points in `[-6, 6]` (0 included); when `avoid_kink` is

@@ -8,26 +8,9 @@ use network_core::{
     Rng, Scalar, Sigmoid, SigmoidCrossEntropy, Softmax, SoftmaxCrossEntropy, Softplus, Swish, Tanh,
 };
 
-/// The finite-difference step: derivatives are estimated with the
-/// fourth-order central difference
-/// `(8 (f(z + h) - f(z - h)) - (f(z + 2h) - f(z - 2h))) / 12h`, whose truncation
-/// error (`~h^4`) and rounding error (`~1e-16 / h`) are both near `1e-13` here.
-const H: f64 = 1e-3;
+mod common;
 
-/// Derivatives smaller than this are compared absolutely: the error is
-/// `|analytic - numeric| / max(|analytic|, |numeric|, FLOOR)`, so below the floor
-/// the bound `1e-6` means an absolute error below `1e-11`. (Tiny derivatives
-/// sit where the function's own rounding dominates, e.g. GELU's left tail,
-/// where `z Phi(z) ~ 1e-9` is computed from `1 + erf(z / sqrt 2)`.)
-const FLOOR: f64 = 1e-5;
-
-/// The largest error allowed, as defined by [`relative_error`].
-const TOLERANCE: f64 = 1e-6;
-
-fn relative_error(analytic: f64, numeric: f64) -> f64 {
-    let error = (analytic - numeric).abs() / analytic.abs().max(numeric.abs()).max(FLOOR);
-    if error.is_nan() { f64::INFINITY } else { error }
-}
+use common::{TOLERANCE, max_central_difference_error};
 
 /// The loss as a function of the logits alone: `a = A(z)` is recomputed.
 fn loss_of<L: Loss<A>, A: Activation, const OUT: usize, const B: usize>(
@@ -44,19 +27,9 @@ fn max_delta_error<L: Loss<A>, A: Activation, const OUT: usize, const B: usize>(
     t: &SMatrix<f64, OUT, B>,
 ) -> f64 {
     let delta = L::output_delta(z, &A::forward(z), t);
-    let mut worst = 0.0f64;
-    for k in 0..OUT * B {
-        // `L(z + s e_k) - L(z - s e_k)`.
-        let difference = |s: f64| {
-            let (mut plus, mut minus) = (*z, *z);
-            plus[k] += s;
-            minus[k] -= s;
-            loss_of::<L, A, OUT, B>(&plus, t) - loss_of::<L, A, OUT, B>(&minus, t)
-        };
-        let numeric = (8.0 * difference(H) - difference(2.0 * H)) / (12.0 * H);
-        worst = worst.max(relative_error(delta[k], numeric));
-    }
-    worst
+    max_central_difference_error(z, &delta, |plus, minus| {
+        loss_of::<L, A, OUT, B>(plus, t) - loss_of::<L, A, OUT, B>(minus, t)
+    })
 }
 
 /// What the targets of a loss look like.
