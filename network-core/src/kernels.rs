@@ -84,7 +84,9 @@ pub fn row_sum_into<T: Scalar, const OUT: usize, const B: usize>(
     grad_b: &mut SVector<T, OUT>,
     delta: &SMatrix<T, OUT, B>,
 ) {
-    grad_b.as_mut_slice().fill(T::zero());
+    let grad_b = grad_b.as_mut_slice();
+    grad_b.fill(T::zero());
+    // Slices, not nalgebra's element iterator, which does not vectorise.
     for column in delta.as_slice().chunks_exact(OUT.max(1)) {
         for (g, d) in grad_b.iter_mut().zip(column) {
             *g += *d;
@@ -158,7 +160,8 @@ fn gemm<T: Scalar, const M: usize, const K: usize, const N: usize>(
         target_feature = "simd128"
     ))]
     if M * K * N > SMALL {
-        blocked::gemm((M, K, N), c, a, b, write);
+        let (a, b) = ((a.data, a.rs, a.cs), (b.data, b.rs, b.cs));
+        T::blocked_gemm((M, K, N), c, a, b, write == Write::Add);
         return;
     }
     plain_gemm::<T, M, K, N>(c, a, b, write);
@@ -202,17 +205,38 @@ const fn large<const M: usize, const K: usize, const N: usize>() -> bool {
     M >= 32 && K >= 32 && N >= 32 && M * K * N >= 256 * 1024
 }
 
-/// The register-blocked kernel, for targets with vector registers.
+/// `c (+)= a b` by the register-blocked kernel, with `a` and `b` given as
+/// `(data, row stride, column stride)`: what [`Scalar::blocked_gemm`] runs.
+#[doc(hidden)]
+pub fn blocked_gemm<T: Scalar>(
+    dims: (usize, usize, usize),
+    c: &mut [T],
+    (a, a_rs, a_cs): (&[T], usize, usize),
+    (b, b_rs, b_cs): (&[T], usize, usize),
+    add: bool,
+) {
+    let a = View {
+        data: a,
+        rs: a_rs,
+        cs: a_cs,
+    };
+    let b = View {
+        data: b,
+        rs: b_rs,
+        cs: b_cs,
+    };
+    let write = if add { Write::Add } else { Write::Overwrite };
+    if dims.0 > 0 && dims.1 > 0 && dims.2 > 0 {
+        blocked::gemm(dims, c, a, b, write);
+    }
+}
+
+/// The register-blocked kernel, used on targets with vector registers.
 ///
 /// Its dimensions are run-time values, so that it is compiled once per
-/// scalar type rather than once per layer shape: that keeps the build of a
-/// network as fast as its shapes are many. Only the block sizes are constants.
-#[cfg(any(
-    test,
-    target_feature = "sse2",
-    target_feature = "neon",
-    target_feature = "simd128"
-))]
+/// scalar type rather than once per layer shape, and that once is in this
+/// crate (see [`Scalar::blocked_gemm`]): rebuilding a crate that declares a
+/// network does not optimise it again. Only the block sizes are constants.
 mod blocked {
     use core::array;
 
@@ -222,8 +246,6 @@ mod blocked {
     /// Rows of `C` per register block: two AVX registers of `f32` or `f64`.
     const MR_F32: usize = 16;
     const MR_F64: usize = 8;
-    /// Rows of the blocks that finish a panel.
-    const MR_TAIL: usize = 8;
     /// Columns of `C` per register block.
     const NR: usize = 4;
     /// Columns of `A` per pass: a panel of `MR x KC` values stays in the L1
@@ -246,201 +268,267 @@ mod blocked {
         }
     }
 
-    /// Panels of `MR` rows, then of `MR_TAIL` rows, then one of at most 4.
+    /// Panels of `MR` rows of `c`, `KC` columns of `a` at a time. Full panels
+    /// of a column-major `a` are read in place; the others (a transposed `a`,
+    /// the last rows) are first packed into a contiguous copy.
     fn row_panels<T: Scalar, const MR: usize>(
-        dims: (usize, usize, usize),
+        (m, k, n): (usize, usize, usize),
         c: &mut [T],
         a: View<'_, T>,
         b: View<'_, T>,
         write: Write,
     ) {
-        let m = dims.0;
+        // Zeroed only if some panel needs packing.
+        let mut packed: Option<[[T; MR]; KC]> = None;
         let mut i = 0;
-        if MR <= m {
-            let mut panels = Panels::<T, MR>::new();
-            while i + MR <= m {
-                panels.row_panel(dims, c, a, b, (i, MR), write);
-                i += MR;
-            }
-        }
-        if m - i > 4 {
-            let mut panels = Panels::<T, MR_TAIL>::new();
-            while m - i > 4 {
-                let rows = MR_TAIL.min(m - i);
-                panels.row_panel(dims, c, a, b, (i, rows), write);
-                i += rows;
-            }
-        }
-        if i < m {
-            Panels::<T, 4>::new().row_panel(dims, c, a, b, (i, m - i), write);
-        }
-    }
-
-    /// A packed copy of `MR` rows of `A`, `KC` deep, so that the inner loop
-    /// reads it as one contiguous array.
-    struct Panels<T, const MR: usize> {
-        a: [[T; MR]; KC],
-    }
-
-    impl<T: Scalar, const MR: usize> Panels<T, MR> {
-        fn new() -> Self {
-            Panels {
-                a: [[T::zero(); MR]; KC],
-            }
-        }
-
-        /// Rows `i..i + rows` of `c (+)= a b`, computed `MR` at a time
-        /// (`rows <= MR`; the rows past `rows` are never stored), `KC`
-        /// columns of `a` at a time.
-        fn row_panel(
-            &mut self,
-            (m, k, n): (usize, usize, usize),
-            c: &mut [T],
-            a: View<'_, T>,
-            b: View<'_, T>,
-            (i, rows): (usize, usize),
-            write: Write,
-        ) {
+        while i < m {
+            let rows = MR.min(m - i);
             let mut k0 = 0;
             while k0 < k {
                 let depth = KC.min(k - k0);
-                // Only the first pass may overwrite; the others add to it.
-                let write = if k0 == 0 { write } else { Write::Add };
-                for (kk, column) in self.a[..depth].iter_mut().enumerate() {
-                    let start = i * a.rs + (k0 + kk) * a.cs;
-                    if a.rs == 1 {
-                        column[..rows].copy_from_slice(&a.data[start..start + rows]);
-                    } else {
-                        for (r, v) in column[..rows].iter_mut().enumerate() {
-                            *v = a.data[start + r * a.rs];
+                let pass = Pass {
+                    m,
+                    i,
+                    rows,
+                    k0,
+                    depth,
+                    // Only the first pass may overwrite; the others add to it.
+                    write: if k0 == 0 { write } else { Write::Add },
+                };
+                if a.rs == 1 && rows == MR {
+                    let a = Checked::new(a, (i, k0), (MR, depth));
+                    pass.columns::<T, MR>(c, InPlace(a), b, n);
+                } else {
+                    let panel = packed.get_or_insert_with(|| [[T::zero(); MR]; KC]);
+                    let panel = &mut panel[..depth];
+                    for (kk, column) in panel.iter_mut().enumerate() {
+                        let start = i * a.rs + (k0 + kk) * a.cs;
+                        if a.rs == 1 {
+                            // An element-wise loop the compiler vectorises:
+                            // `copy_from_slice` would call `memcpy` for a few
+                            // values.
+                            let source = &a.data[start..start + rows];
+                            for (v, x) in column[..rows].iter_mut().zip(source) {
+                                *v = *x;
+                            }
+                        } else {
+                            for (r, v) in column[..rows].iter_mut().enumerate() {
+                                *v = a.data[start + r * a.rs];
+                            }
                         }
                     }
-                }
-                let a_panel = &self.a[..depth];
-                let mut j = 0;
-                if b.rs == 1 {
-                    // The columns of `B` are contiguous: read them in place.
-                    let column = |j: usize| &b.data[k0 + j * b.cs..][..depth];
-                    while j + NR <= n {
-                        let columns: [&[T]; NR] = array::from_fn(|jj| column(j + jj));
-                        block(m, c, (i, j), rows, write, a_panel, Columns(columns));
-                        j += NR;
-                    }
-                    while j < n {
-                        block(m, c, (i, j), rows, write, a_panel, Columns([column(j)]));
-                        j += 1;
-                    }
-                } else {
-                    let mut rows_of_b = [[T::zero(); NR]; KC];
-                    let rows_of_b = &mut rows_of_b[..depth];
-                    while j + NR <= n {
-                        pack_b(rows_of_b, b, k0, j);
-                        block(m, c, (i, j), rows, write, a_panel, Rows(rows_of_b));
-                        j += NR;
-                    }
-                    let mut rows_of_b = [[T::zero(); 1]; KC];
-                    let rows_of_b = &mut rows_of_b[..depth];
-                    while j < n {
-                        pack_b(rows_of_b, b, k0, j);
-                        block(m, c, (i, j), rows, write, a_panel, Rows(rows_of_b));
-                        j += 1;
-                    }
+                    pass.columns::<T, MR>(c, Packed(panel), b, n);
                 }
                 k0 += depth;
             }
+            i += rows;
         }
     }
 
-    /// Copies rows `k0..` of columns `j..j + NR` of `b` into `panel`.
-    fn pack_b<T: Scalar, const NR: usize>(
-        panel: &mut [[T; NR]],
-        b: View<'_, T>,
-        k0: usize,
-        j: usize,
-    ) {
-        for (kk, row) in panel.iter_mut().enumerate() {
-            let start = (k0 + kk) * b.rs + j * b.cs;
-            if b.cs == 1 {
-                row.copy_from_slice(&b.data[start..start + NR]);
-            } else {
-                for (jj, v) in row.iter_mut().enumerate() {
-                    *v = b.data[start + jj * b.cs];
-                }
-            }
-        }
-    }
-
-    /// `NR` columns of `B` over the depths of a block.
-    trait BlockOfB<T, const NR: usize> {
-        /// Row `kk` of the block; `kk` is less than `depth`, the length of
-        /// the block's packed panel of `A`.
-        fn row(&self, kk: usize) -> [T; NR];
-        /// The same block, cut to `depth` rows.
-        fn cut(self, depth: usize) -> Self;
-    }
-
-    /// Packed rows of `B`.
-    struct Rows<'a, T, const NR: usize>(&'a [[T; NR]]);
-
-    impl<T: Scalar, const NR: usize> BlockOfB<T, NR> for Rows<'_, T, NR> {
-        #[inline(always)]
-        fn row(&self, kk: usize) -> [T; NR] {
-            self.0[kk]
-        }
-        #[inline(always)]
-        fn cut(self, depth: usize) -> Self {
-            Rows(&self.0[..depth])
-        }
-    }
-
-    /// Contiguous columns of `B`, read in place.
-    struct Columns<'a, T, const NR: usize>([&'a [T]; NR]);
-
-    impl<T: Scalar, const NR: usize> BlockOfB<T, NR> for Columns<'_, T, NR> {
-        #[inline(always)]
-        fn row(&self, kk: usize) -> [T; NR] {
-            array::from_fn(|jj| self.0[jj][kk])
-        }
-        #[inline(always)]
-        fn cut(self, depth: usize) -> Self {
-            // Every column as long as the panel of `A`: the loop in `block`
-            // then needs no bounds checks.
-            Columns(self.0.map(|column| &column[..depth]))
-        }
-    }
-
-    /// The `MR x NR` block of `c` at `(i, j)` (of which `rows` rows are
-    /// real): `c (+)= a b` over the packed depths, the sums kept in
-    /// registers.
-    #[inline(always)]
-    fn block<T: Scalar, const MR: usize, const NR: usize>(
-        m: usize,
-        c: &mut [T],
-        (i, j): (usize, usize),
+    /// A block of a matrix whose extent in its slice was checked once, so
+    /// that the inner loop reads it without a bounds check per element:
+    /// element `(r, c)` of the block is `data[r * rs + c * cs]`.
+    #[derive(Clone, Copy)]
+    struct Checked<'a, T> {
+        data: &'a [T],
+        rs: usize,
+        cs: usize,
         rows: usize,
-        write: Write,
-        a: &[[T; MR]],
-        b: impl BlockOfB<T, NR>,
-    ) {
-        let b = b.cut(a.len());
-        let mut sums = [[T::zero(); MR]; NR];
-        for (kk, a) in a.iter().enumerate() {
-            for (sum, b) in sums.iter_mut().zip(b.row(kk)) {
-                for (s, a) in sum.iter_mut().zip(a) {
-                    *s += *a * b;
-                }
+        cols: usize,
+    }
+
+    impl<'a, T: Scalar> Checked<'a, T> {
+        /// The `rows x cols` block of `view` at `(i, j)`; `rows` and `cols`
+        /// are at least 1. Panics (a bug, never bad input: the shapes are
+        /// checked by the types) if the block does not fit in the slice.
+        #[inline(always)]
+        fn new(view: View<'a, T>, (i, j): (usize, usize), (rows, cols): (usize, usize)) -> Self {
+            let first = i * view.rs + j * view.cs;
+            let last = first + (rows - 1) * view.rs + (cols - 1) * view.cs;
+            Checked {
+                data: &view.data[first..=last],
+                rs: view.rs,
+                cs: view.cs,
+                rows,
+                cols,
             }
         }
-        for (jj, sum) in sums.iter().enumerate() {
-            let column = &mut c[(j + jj) * m + i..][..rows];
-            match write {
-                Write::Add => {
-                    for (c, s) in column.iter_mut().zip(sum) {
-                        *c += *s;
+
+        /// Element `(r, c)` of the block.
+        ///
+        /// # Safety
+        /// `r < self.rows` and `c < self.cols`.
+        #[inline(always)]
+        unsafe fn get(&self, r: usize, c: usize) -> T {
+            debug_assert!(r < self.rows && c < self.cols);
+            // SAFETY: with `r < rows` and `c < cols` (the caller's promise),
+            // `r * rs + c * cs <= (rows - 1) * rs + (cols - 1) * cs`, which
+            // is `data.len() - 1` by the slicing in `new`.
+            unsafe { *self.data.get_unchecked(r * self.rs + c * self.cs) }
+        }
+    }
+
+    /// `MR` rows of `A` over the depths of a pass.
+    trait PanelOfA<T, const MR: usize>: Copy {
+        /// The pass's depth: how many columns the panel has.
+        fn depth(&self) -> usize;
+        /// Column `kk` of the panel.
+        ///
+        /// # Safety
+        /// `kk < self.depth()`.
+        unsafe fn column(&self, kk: usize) -> [T; MR];
+    }
+
+    /// A packed copy of the panel, column after column.
+    #[derive(Clone, Copy)]
+    struct Packed<'a, T, const MR: usize>(&'a [[T; MR]]);
+
+    impl<T: Scalar, const MR: usize> PanelOfA<T, MR> for Packed<'_, T, MR> {
+        #[inline(always)]
+        fn depth(&self) -> usize {
+            self.0.len()
+        }
+        #[inline(always)]
+        unsafe fn column(&self, kk: usize) -> [T; MR] {
+            debug_assert!(kk < self.0.len());
+            // SAFETY: `kk < depth()`, the length of the slice.
+            unsafe { *self.0.get_unchecked(kk) }
+        }
+    }
+
+    /// `MR` rows of a column-major `A` (`rs == 1`), read where they are.
+    #[derive(Clone, Copy)]
+    struct InPlace<'a, T>(Checked<'a, T>);
+
+    impl<T: Scalar, const MR: usize> PanelOfA<T, MR> for InPlace<'_, T> {
+        #[inline(always)]
+        fn depth(&self) -> usize {
+            self.0.cols
+        }
+        #[inline(always)]
+        unsafe fn column(&self, kk: usize) -> [T; MR] {
+            let Checked {
+                data,
+                rs,
+                cs,
+                rows,
+                cols,
+            } = self.0;
+            debug_assert!(rs == 1 && rows == MR && kk < cols);
+            // SAFETY: the column is `data[kk * cs..kk * cs + MR]`: `rs == 1`
+            // and `rows == MR` (checked where the panel is made), and with
+            // `kk < cols` (the caller's promise) its last element,
+            // `(MR - 1) + kk * cs`, is at most `(rows - 1) * rs + (cols - 1)
+            // * cs = data.len() - 1` (see `Checked::new`). `[T; MR]` has the
+            // alignment of `T`, so the read is aligned.
+            unsafe { data.as_ptr().add(kk * cs).cast::<[T; MR]>().read() }
+        }
+    }
+
+    /// One pass: depths `k0..k0 + depth` of rows `i..i + rows` of the
+    /// `m`-row `c`.
+    #[derive(Clone, Copy)]
+    struct Pass {
+        m: usize,
+        i: usize,
+        rows: usize,
+        k0: usize,
+        depth: usize,
+        write: Write,
+    }
+
+    impl Pass {
+        /// Every column of `c`, `NR` at a time.
+        #[inline(always)]
+        fn columns<T: Scalar, const MR: usize>(
+            self,
+            c: &mut [T],
+            a: impl PanelOfA<T, MR>,
+            b: View<'_, T>,
+            n: usize,
+        ) {
+            let mut j = 0;
+            while j + NR <= n {
+                let b = Checked::new(b, (self.k0, j), (self.depth, NR));
+                self.block::<T, MR, NR>(c, j, a, b);
+                j += NR;
+            }
+            while j < n {
+                let b = Checked::new(b, (self.k0, j), (self.depth, 1));
+                self.block::<T, MR, 1>(c, j, a, b);
+                j += 1;
+            }
+        }
+
+        /// The `MR x NR` block of `c` at column `j`: `c (+)= a b` over the
+        /// pass's depths, the sums kept in registers.
+        #[inline(always)]
+        fn block<T: Scalar, const MR: usize, const NR: usize>(
+            self,
+            c: &mut [T],
+            j: usize,
+            a: impl PanelOfA<T, MR>,
+            b: Checked<'_, T>,
+        ) {
+            let depth = a.depth();
+            assert!(b.rows == depth && b.cols == NR);
+            let mut sums = [[T::zero(); MR]; NR];
+            for kk in 0..depth {
+                // SAFETY: `kk < depth`, which is `a`'s depth and (asserted
+                // above) `b`'s row count; `jj < NR`, `b`'s column count.
+                let a = unsafe { a.column(kk) };
+                let b: [T; NR] = array::from_fn(|jj| unsafe { b.get(kk, jj) });
+                for (sum, b) in sums.iter_mut().zip(b) {
+                    for (s, a) in sum.iter_mut().zip(a) {
+                        *s = multiply_add(a, b, *s);
                     }
                 }
-                Write::Overwrite => column.copy_from_slice(&sum[..rows]),
             }
+            let Pass {
+                m, i, rows, write, ..
+            } = self;
+            for (jj, sum) in sums.iter().enumerate() {
+                let start = (j + jj) * m + i;
+                if rows == MR {
+                    // A length known at compile time: no call to `memcpy`.
+                    store(&mut c[start..start + MR], sum, write);
+                } else {
+                    store(&mut c[start..start + rows], &sum[..rows], write);
+                }
+            }
+        }
+    }
+
+    /// `c = sum` or `c += sum`.
+    #[inline(always)]
+    fn store<T: Scalar>(c: &mut [T], sum: &[T], write: Write) {
+        match write {
+            Write::Add => {
+                for (c, s) in c.iter_mut().zip(sum) {
+                    *c += *s;
+                }
+            }
+            // Element by element: for the short columns of a panel's last
+            // rows, a call to `memcpy` would cost more than the copy.
+            Write::Overwrite => {
+                for (c, s) in c.iter_mut().zip(sum) {
+                    *c = *s;
+                }
+            }
+        }
+    }
+
+    /// `a b + c`, fused into one instruction where the target has one (a
+    /// software `fma` elsewhere would be far slower than two operations).
+    #[inline(always)]
+    fn multiply_add<T: Scalar>(a: T, b: T, c: T) -> T {
+        #[cfg(any(target_feature = "fma", target_arch = "aarch64"))]
+        {
+            a.mul_add(b, c)
+        }
+        #[cfg(not(any(target_feature = "fma", target_arch = "aarch64")))]
+        {
+            a * b + c
         }
     }
 }
@@ -636,12 +724,11 @@ mod tests {
     /// `std`, through matrixmultiply, against the definition. Small, so that
     /// it runs under Miri, which checks the `unsafe` call into matrixmultiply:
     /// `cargo +nightly miri test -p network-core --features matrixmultiply --lib kernels`.
-    fn layouts<T: Scalar>() {
-        const M: usize = 19;
-        const K: usize = 6;
-        const N: usize = 7;
-        let values: [T; 4 * M * K + 4 * K * N] =
-            array::from_fn(|v| T::constant(((v * 37) % 29) as f64 / 7.0 - 2.0));
+    fn layouts<T: Scalar, const M: usize, const K: usize, const N: usize>() {
+        // Room for every view of both operands (see the strides below).
+        const ROOM: usize = 4 * 40 * 70 + 4 * 70 * 8;
+        const { assert!(4 * M * K + 4 * K * N <= ROOM && M * N <= 320) };
+        let values: [T; ROOM] = array::from_fn(|v| T::constant(((v * 37) % 29) as f64 / 7.0 - 2.0));
         let (a_data, b_data) = values.split_at(4 * M * K);
         let a_views = [
             View::column_major(a_data, M),
@@ -664,21 +751,27 @@ mod tests {
         for a in a_views {
             for b in b_views {
                 for write in [Write::Add, Write::Overwrite] {
-                    let start: [T; M * N] = array::from_fn(|v| T::constant(v as f64 / 3.0));
-                    let mut want = start;
-                    naive((M, K, N), a, b, &mut want, write);
-                    let mut got = start;
-                    blocked::gemm((M, K, N), &mut got, a, b, write);
-                    let close = |x: &T, y: &T| (*x - *y).abs() <= T::constant(1e-4);
-                    assert!(got.iter().zip(&want).all(|(x, y)| close(x, y)));
-                    let mut got = start;
-                    plain_gemm::<T, M, K, N>(&mut got, a, b, write);
-                    assert!(got.iter().zip(&want).all(|(x, y)| close(x, y)));
+                    let start: [T; 320] = array::from_fn(|v| T::constant(v as f64 / 3.0));
+                    let start = &start[..M * N];
+                    let mut want = [T::zero(); 320];
+                    let want = &mut want[..M * N];
+                    want.copy_from_slice(start);
+                    naive((M, K, N), a, b, want, write);
+                    let close =
+                        |x: &T, y: &T| (*x - *y).abs() <= T::constant(1e-5) * (T::one() + y.abs());
+                    let mut got = [T::zero(); 320];
+                    let got = &mut got[..M * N];
+                    got.copy_from_slice(start);
+                    blocked::gemm((M, K, N), got, a, b, write);
+                    assert!(got.iter().zip(&*want).all(|(x, y)| close(x, y)));
+                    got.copy_from_slice(start);
+                    plain_gemm::<T, M, K, N>(got, a, b, write);
+                    assert!(got.iter().zip(&*want).all(|(x, y)| close(x, y)));
                     #[cfg(feature = "matrixmultiply")]
                     {
-                        let mut got = start;
-                        assert!(blas::gemm(M, K, N, a, b, &mut got, write));
-                        assert!(got.iter().zip(&want).all(|(x, y)| close(x, y)));
+                        got.copy_from_slice(start);
+                        assert!(blas::gemm(M, K, N, a, b, got, write));
+                        assert!(got.iter().zip(&*want).all(|(x, y)| close(x, y)));
                     }
                 }
             }
@@ -687,7 +780,17 @@ mod tests {
 
     #[test]
     fn gemm_layouts_match_a_plain_loop() {
-        layouts::<f32>();
-        layouts::<f64>();
+        // Full panels read in place and packed last rows, full blocks of
+        // columns and single ones.
+        layouts::<f32, 19, 6, 7>();
+        layouts::<f64, 19, 6, 7>();
+        // Depths past `KC` (a second pass that adds), several full panels:
+        // smaller under Miri, which is slow.
+        if cfg!(miri) {
+            layouts::<f32, 17, 66, 1>();
+        } else {
+            layouts::<f32, 40, 70, 8>();
+            layouts::<f64, 35, 70, 5>();
+        }
     }
 }

@@ -49,6 +49,7 @@ mod layer;
 #[cfg(feature = "std")]
 pub mod load;
 pub mod loss;
+mod math;
 mod network;
 pub mod optim;
 mod scalar;

@@ -106,20 +106,23 @@ impl<A: Activation> Loss<A> for MeanSquaredError {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SoftmaxCrossEntropy;
 
-/// `ln sum_i e^(z_i)` of one column, shifted by its maximum.
-fn log_sum_exp<T: Scalar, const OUT: usize>(z: nalgebra::SVectorView<'_, T, OUT>) -> T {
-    let max = z.max();
-    max + z.map(|v| (v - max).exp()).sum().ln()
-}
-
+/// The mean cross-entropy `ln(sum_i e^(z_i)) sum(t) - t·z` of the logits `z`
+/// whose softmax is `softmax`.
+///
+/// The log-sum-exp is read off the softmax, which has already paid for the
+/// exponentials: the largest probability is `1 / sum_i e^(z_i - max z)`, so
+/// `ln sum_i e^(z_i) = max z - ln(max softmax)`. That probability is at least
+/// `1/OUT`, so its logarithm is finite even where the others underflowed to 0.
 fn softmax_cross_entropy<T: Scalar, const OUT: usize, const B: usize>(
     z: &SMatrix<T, OUT, B>,
+    softmax: &SMatrix<T, OUT, B>,
     t: &SMatrix<T, OUT, B>,
 ) -> T {
     let mut total = T::zero();
     for j in 0..B {
         let (z_j, t_j) = (z.column(j), t.column(j));
-        total += log_sum_exp(z_j) * t_j.sum() - t_j.dot(&z_j);
+        let log_sum_exp = z_j.max() - softmax.column(j).max().ln();
+        total += log_sum_exp * t_j.sum() - t_j.dot(&z_j);
     }
     total / batch_size::<T, B>()
 }
@@ -144,10 +147,10 @@ impl Loss<Softmax> for SoftmaxCrossEntropy {
 
     fn loss<T: Scalar, const OUT: usize, const B: usize>(
         z: &SMatrix<T, OUT, B>,
-        _a: &SMatrix<T, OUT, B>,
+        a: &SMatrix<T, OUT, B>,
         t: &SMatrix<T, OUT, B>,
     ) -> T {
-        softmax_cross_entropy(z, t)
+        softmax_cross_entropy(z, a, t)
     }
 
     fn output_delta<T: Scalar, const OUT: usize, const B: usize>(
@@ -169,7 +172,7 @@ impl Loss<Identity> for SoftmaxCrossEntropy {
         _a: &SMatrix<T, OUT, B>,
         t: &SMatrix<T, OUT, B>,
     ) -> T {
-        softmax_cross_entropy(z, t)
+        softmax_cross_entropy(z, &Softmax::forward(z), t)
     }
 
     fn output_delta<T: Scalar, const OUT: usize, const B: usize>(

@@ -1,6 +1,8 @@
 //! The floating-point types a network can be built over.
 
-use nalgebra::RealField;
+use nalgebra::{ComplexField, RealField};
+
+use crate::math;
 
 /// A floating-point scalar a network computes in: `f32` (the default) or `f64`.
 ///
@@ -24,9 +26,58 @@ pub trait Scalar:
     /// The complementary error function `1 - erf(x)`, accurate where
     /// `erf(x)` is close to 1; the exact GELU uses it.
     fn erfc(self) -> Self;
+
+    /// `e^x`, accurate to 2 ulp and, for `f32`, branch-free, so that a loop
+    /// applying it to a slice is vectorised; the activations and losses use it.
+    ///
+    /// For `f32` results below `f32::MIN_POSITIVE` (`x < -87.34`) are
+    /// subnormal and rounded once; `x < -103.97` gives `0`. For `f64` it is
+    /// [`exp`](nalgebra::ComplexField::exp).
+    fn fast_exp(self) -> Self;
+
+    /// `tanh x`, accurate to 2 ulp and, for `f32`, branch-free like
+    /// [`fast_exp`](Scalar::fast_exp), on which it is built. For `f64` it is
+    /// [`tanh`](nalgebra::ComplexField::tanh).
+    fn fast_tanh(self) -> Self;
+
+    /// The square root, correctly rounded like [`sqrt`](nalgebra::ComplexField::sqrt),
+    /// but with the `std` feature computed by the platform's instruction
+    /// (`core` has none): then a loop applying it to a slice is vectorised,
+    /// which the optimizers' updates rely on.
+    fn fast_sqrt(self) -> Self;
+
+    /// `c (+)= a b` by the register-blocked matrix kernel, `a` and `b` given
+    /// as `(data, row stride, column stride)`; an implementation detail of
+    /// the dense layers.
+    ///
+    /// A method here, not a generic function, so that the `f32` and `f64`
+    /// kernels are compiled once, in this crate: a generic kernel would be
+    /// compiled and optimised again in every crate that declares a network,
+    /// on every rebuild.
+    #[doc(hidden)]
+    fn blocked_gemm(
+        dims: (usize, usize, usize),
+        c: &mut [Self],
+        a: (&[Self], usize, usize),
+        b: (&[Self], usize, usize),
+        add: bool,
+    ) {
+        crate::kernels::blocked_gemm(dims, c, a, b, add);
+    }
 }
 
 impl Scalar for f32 {
+    #[inline(never)]
+    fn blocked_gemm(
+        dims: (usize, usize, usize),
+        c: &mut [Self],
+        a: (&[Self], usize, usize),
+        b: (&[Self], usize, usize),
+        add: bool,
+    ) {
+        crate::kernels::blocked_gemm(dims, c, a, b, add);
+    }
+
     const NAME: &'static str = "f32";
 
     #[inline]
@@ -48,9 +99,42 @@ impl Scalar for f32 {
     fn erfc(self) -> Self {
         libm::erfcf(self)
     }
+
+    #[inline]
+    fn fast_exp(self) -> Self {
+        math::exp_f32(self)
+    }
+
+    #[inline]
+    fn fast_tanh(self) -> Self {
+        math::tanh_f32(self)
+    }
+
+    #[inline]
+    fn fast_sqrt(self) -> Self {
+        #[cfg(feature = "std")]
+        {
+            std::primitive::f32::sqrt(self)
+        }
+        #[cfg(not(feature = "std"))]
+        {
+            libm::sqrtf(self)
+        }
+    }
 }
 
 impl Scalar for f64 {
+    #[inline(never)]
+    fn blocked_gemm(
+        dims: (usize, usize, usize),
+        c: &mut [Self],
+        a: (&[Self], usize, usize),
+        b: (&[Self], usize, usize),
+        add: bool,
+    ) {
+        crate::kernels::blocked_gemm(dims, c, a, b, add);
+    }
+
     const NAME: &'static str = "f64";
 
     #[inline]
@@ -71,5 +155,27 @@ impl Scalar for f64 {
     #[inline]
     fn erfc(self) -> Self {
         libm::erfc(self)
+    }
+
+    #[inline]
+    fn fast_exp(self) -> Self {
+        ComplexField::exp(self)
+    }
+
+    #[inline]
+    fn fast_tanh(self) -> Self {
+        ComplexField::tanh(self)
+    }
+
+    #[inline]
+    fn fast_sqrt(self) -> Self {
+        #[cfg(feature = "std")]
+        {
+            std::primitive::f64::sqrt(self)
+        }
+        #[cfg(not(feature = "std"))]
+        {
+            libm::sqrt(self)
+        }
     }
 }

@@ -150,23 +150,38 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Adam<T, G> {
         let bias_correction1 = T::one() - beta1.powi(exponent);
         let bias_correction2_sqrt = (T::one() - beta2.powi(exponent)).sqrt();
         let step_size = lr / bias_correction1;
-        let one = T::one();
+        // `sqrt(v_hat) = sqrt(v) / sqrt(1 - beta2^t)`: a multiplication by the
+        // reciprocal, so that an element costs one division, not two (the
+        // divisions were most of the update's time).
+        let inverse_correction2 = T::one() / bias_correction2_sqrt;
+        let (keep1, keep2) = (beta1, beta2);
+        let (take1, take2) = (T::one() - beta1, T::one() - beta2);
+        // The update of one parameter from its (possibly decayed) gradient.
+        let update = |p: &mut T, g: T, m: &mut T, v: &mut T| {
+            *m = keep1 * *m + take1 * g;
+            *v = keep2 * *v + take2 * g * g;
+            *p -= step_size * *m / (v.fast_sqrt() * inverse_correction2 + eps);
+        };
 
         let slices = parameters
             .slices_mut()
             .zip(gradients.slices())
             .zip(m.slices_mut().zip(v.slices_mut()));
         for ((p, g), (m, v)) in slices {
-            for ((p, &g), (m, v)) in p.iter_mut().zip(g).zip(m.iter_mut().zip(v)) {
-                let g = if decoupled {
-                    *p -= lr * wd * *p;
-                    g
-                } else {
-                    g + wd * *p
-                };
-                *m = beta1 * *m + (one - beta1) * g;
-                *v = beta2 * *v + (one - beta2) * g * g;
-                *p -= step_size * *m / (v.sqrt() / bias_correction2_sqrt + eps);
+            let elements = p.iter_mut().zip(g).zip(m.iter_mut().zip(v));
+            // One loop per kind of decay, each free of branches, so that
+            // both vectorise.
+            if decoupled {
+                let shrink = T::one() - lr * wd;
+                for ((p, &g), (m, v)) in elements {
+                    *p *= shrink;
+                    update(p, g, m, v);
+                }
+            } else {
+                for ((p, &g), (m, v)) in elements {
+                    let g = g + wd * *p;
+                    update(p, g, m, v);
+                }
             }
         }
         *t = step;

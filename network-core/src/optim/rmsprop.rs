@@ -99,7 +99,7 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for RmsProp<T, G> {
             for ((p, &g), v) in p.iter_mut().zip(g).zip(v) {
                 let g = g + wd * *p;
                 *v = alpha * *v + (T::one() - alpha) * g * g;
-                *p -= lr * g / (v.sqrt() + eps);
+                *p -= lr * g / (v.fast_sqrt() + eps);
             }
         }
         Ok(())
