@@ -79,15 +79,10 @@ impl<E: ElementWise> Activation for E {
     fn forward<T: Scalar, const R: usize, const C: usize>(
         z: &SMatrix<T, R, C>,
     ) -> SMatrix<T, R, C> {
-        // A plain loop over the storage, which LLVM vectorises when `value`
-        // is branch-free (the `f32` exponential and tanh are).
-        // One pass that writes every element: the compiler drops the
-        // zeroing, where a copy of `z` updated in place would take two.
-        let mut a = SMatrix::<T, R, C>::zeros();
-        for (a, &z) in a.as_mut_slice().iter_mut().zip(z.as_slice()) {
-            *a = E::value(z);
-        }
-        a
+        // One pass, written straight into the result (no copy of `z` and no
+        // zeroing first); LLVM vectorises it when `value` is branch-free (the
+        // `f32` exponential and tanh are).
+        z.map(E::value)
     }
 
     #[inline]
@@ -96,13 +91,7 @@ impl<E: ElementWise> Activation for E {
         a: &SMatrix<T, R, C>,
         grad_a: &SMatrix<T, R, C>,
     ) -> SMatrix<T, R, C> {
-        let mut grad_z = SMatrix::<T, R, C>::zeros();
-        let z_and_a = z.as_slice().iter().zip(a.as_slice());
-        let inputs = grad_a.as_slice().iter().zip(z_and_a);
-        for (g, (&grad_a, (&z, &a))) in grad_z.as_mut_slice().iter_mut().zip(inputs) {
-            *g = grad_a * E::derivative(z, a);
-        }
-        grad_z
+        grad_a.zip_zip_map(z, a, |grad_a, z, a| grad_a * E::derivative(z, a))
     }
 }
 
