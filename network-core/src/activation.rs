@@ -352,8 +352,10 @@ impl Activation for Softmax {
         }
         for column in a.as_mut_slice().chunks_exact_mut(R) {
             let sum = column.iter().fold(T::zero(), |sum, &v| sum + v);
+            // One division per sample, not per element.
+            let inverse = T::one() / sum;
             for v in column.iter_mut() {
-                *v /= sum;
+                *v *= inverse;
             }
         }
         a
