@@ -2,22 +2,9 @@
 //! step's time goes: `cargo run --release --example b_parts`.
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use network::prelude::*;
-use network_benches::{BATCH_B, LR_B, data, hand, ours};
-
-fn best_ns(iters: u32, mut f: impl FnMut()) -> f64 {
-    (0..61)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                f();
-            }
-            start.elapsed().as_nanos() as f64 / f64::from(iters)
-        })
-        .fold(f64::INFINITY, f64::min)
-}
+use network_benches::{BATCH_B, LR_B, best_ns, data, hand, ours};
 
 fn main() {
     let mut net = network_benches::mlp_b(1).ours;
@@ -33,20 +20,20 @@ fn main() {
         }
         return;
     }
-    let forward = best_ns(n, || {
+    let forward = best_ns(61, n, || {
         black_box(net.forward_train(black_box(&*x)));
     });
-    let gradients = best_ns(n, || {
+    let gradients = best_ns(61, n, || {
         black_box(net.loss_and_gradients::<SoftmaxCrossEntropy, 32, _, _>(
             black_box(&*x),
             &*t,
             &mut grads,
         ));
     });
-    let update = best_ns(n, || {
+    let update = best_ns(61, n, || {
         black_box(adam.step(&mut *net, black_box(&grads)).is_ok());
     });
-    let step = best_ns(n, || {
+    let step = best_ns(61, n, || {
         black_box(ours::b_step(
             &mut net,
             &mut grads,
@@ -60,10 +47,10 @@ fn main() {
     let mut hadam = hand::Adam::new(LR_B);
     let hx = data::inputs::<64, BATCH_B>(1);
     let ht = data::one_hot::<10, BATCH_B>(2);
-    let hand_gradients = best_ns(n, || {
+    let hand_gradients = best_ns(61, n, || {
         black_box(hnet.loss_and_gradients(black_box(&hx), &ht, &mut ws));
     });
-    let hand_update = best_ns(n, || hadam.step(&mut hnet, &mut ws));
+    let hand_update = best_ns(61, n, || hadam.step(&mut hnet, &mut ws));
     println!(
         "ours: forward_train {forward:.0} ns, loss_and_gradients {gradients:.0} ns, adam {update:.0} ns, step {step:.0} ns"
     );

@@ -1,27 +1,14 @@
 //! Times the dense-layer products of workload B one by one (best of 61 runs),
-//! to tune `network_core::kernels`: `cargo run --release --example kernel_shapes`.
+//! to tune `network_core::kernels`:
+//! `cargo run --release --example kernel_shapes [ITERS [RUNS [SHAPE]]]`
+//! (under `valgrind --tool=cachegrind`, `100 1 0` counts the instructions of
+//! 100 products of the first shape, plus a constant).
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use network::SMatrix;
 use network::kernels::{affine, outer_product_into, transposed_mul};
-
-fn best_ns(iters: u32, mut f: impl FnMut()) -> f64 {
-    let runs: usize = std::env::args()
-        .nth(2)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(61);
-    (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                f();
-            }
-            start.elapsed().as_nanos() as f64 / f64::from(iters)
-        })
-        .fold(f64::INFINITY, f64::min)
-}
+use network_benches::best_ns;
 
 fn filled<const R: usize, const C: usize>(seed: f32) -> SMatrix<f32, R, C> {
     SMatrix::from_fn(|r, c| ((r * 7 + c * 13) as f32 * 0.37 + seed).sin())
@@ -42,36 +29,40 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(2_000);
+    let runs: usize = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(61);
     let only: Option<usize> = std::env::args().nth(3).and_then(|s| s.parse().ok());
     let n = |k: usize| if only.is_none_or(|o| o == k) { n } else { 0 };
     let t = [
         (
             "affine 32x64 * 64x32",
-            best_ns(n(0), || {
+            best_ns(runs, n(0), || {
                 black_box(affine(black_box(&w1), &b1, black_box(&x)));
             }),
         ),
         (
             "affine 10x32 * 32x32",
-            best_ns(n(1), || {
+            best_ns(runs, n(1), || {
                 black_box(affine(black_box(&w2), &b2, black_box(&a1)));
             }),
         ),
         (
             "outer 10x32 * (32x32)^T",
-            best_ns(n(2), || {
+            best_ns(runs, n(2), || {
                 outer_product_into(black_box(&mut g2), black_box(&d2), &a1);
             }),
         ),
         (
             "W2^T 32x10 * 10x32",
-            best_ns(n(3), || {
+            best_ns(runs, n(3), || {
                 black_box(transposed_mul(black_box(&w2), black_box(&d2)));
             }),
         ),
         (
             "outer 32x32 * (64x32)^T",
-            best_ns(n(4), || {
+            best_ns(runs, n(4), || {
                 outer_product_into(black_box(&mut g1), black_box(&d1), &x);
             }),
         ),

@@ -22,6 +22,21 @@ pub mod hand;
 pub mod ours;
 pub mod reference;
 
+/// The best time per call of `f`, in nanoseconds, over `runs` runs of
+/// `iters` calls each: for the tuning examples, on a machine whose speed
+/// drifts (the minimum is the least disturbed run).
+pub fn best_ns(runs: usize, iters: u32, mut f: impl FnMut()) -> f64 {
+    (0..runs)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            for _ in 0..iters {
+                f();
+            }
+            start.elapsed().as_nanos() as f64 / f64::from(iters.max(1))
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
 /// Learning rate of workload A.
 pub const LR_A: f32 = 0.5;
 /// Learning rate of workload B (Adam).
