@@ -66,18 +66,24 @@ pub trait Scalar:
     }
 }
 
-impl Scalar for f32 {
-    #[inline(never)]
-    fn blocked_gemm(
-        dims: (usize, usize, usize),
-        c: &mut [Self],
-        a: (&[Self], usize, usize),
-        b: (&[Self], usize, usize),
-        add: bool,
-    ) {
-        crate::kernels::blocked_gemm(dims, c, a, b, add);
-    }
+/// The override of [`Scalar::blocked_gemm`] for a concrete type: not
+/// generic and never inlined, so its kernel is compiled in this crate.
+macro_rules! blocked_gemm_compiled_here {
+    () => {
+        #[inline(never)]
+        fn blocked_gemm(
+            dims: (usize, usize, usize),
+            c: &mut [Self],
+            a: (&[Self], usize, usize),
+            b: (&[Self], usize, usize),
+            add: bool,
+        ) {
+            crate::kernels::blocked_gemm(dims, c, a, b, add);
+        }
+    };
+}
 
+impl Scalar for f32 {
     const NAME: &'static str = "f32";
 
     #[inline]
@@ -121,20 +127,11 @@ impl Scalar for f32 {
             libm::sqrtf(self)
         }
     }
+
+    blocked_gemm_compiled_here!();
 }
 
 impl Scalar for f64 {
-    #[inline(never)]
-    fn blocked_gemm(
-        dims: (usize, usize, usize),
-        c: &mut [Self],
-        a: (&[Self], usize, usize),
-        b: (&[Self], usize, usize),
-        add: bool,
-    ) {
-        crate::kernels::blocked_gemm(dims, c, a, b, add);
-    }
-
     const NAME: &'static str = "f64";
 
     #[inline]
@@ -178,4 +175,6 @@ impl Scalar for f64 {
             libm::sqrt(self)
         }
     }
+
+    blocked_gemm_compiled_here!();
 }
