@@ -299,7 +299,7 @@ mod blocked {
                 };
                 if a.rs == 1 && rows == MR {
                     let a = Checked::new(a, (i, k0), (MR, depth));
-                    pass.columns::<T, MR>(c, InPlace(a), b, n);
+                    pass.columns::<T, MR>(c, InPlace::new(a), b, n);
                 } else {
                     let panel = packed.get_or_insert_with(|| [[T::zero(); MR]; KC]);
                     let panel = &mut panel[..depth];
@@ -399,10 +399,21 @@ mod blocked {
     }
 
     /// `MR` rows of a column-major `A` (`rs == 1`), read where they are.
+    /// Built only by [`InPlace::new`], which checks the shape its reads
+    /// rely on.
     #[derive(Clone, Copy)]
-    struct InPlace<'a, T>(Checked<'a, T>);
+    struct InPlace<'a, T, const MR: usize>(Checked<'a, T>);
 
-    impl<T: Scalar, const MR: usize> PanelOfA<T, MR> for InPlace<'_, T> {
+    impl<'a, T: Scalar, const MR: usize> InPlace<'a, T, MR> {
+        /// The panel `block`, which must be `MR` contiguous rows (`rs == 1`).
+        #[inline(always)]
+        fn new(block: Checked<'a, T>) -> Self {
+            assert!(block.rs == 1 && block.rows == MR);
+            InPlace(block)
+        }
+    }
+
+    impl<T: Scalar, const MR: usize> PanelOfA<T, MR> for InPlace<'_, T, MR> {
         #[inline(always)]
         fn depth(&self) -> usize {
             self.0.cols
@@ -418,7 +429,7 @@ mod blocked {
             } = self.0;
             debug_assert!(rs == 1 && rows == MR && kk < cols);
             // SAFETY: the column is `data[kk * cs..kk * cs + MR]`: `rs == 1`
-            // and `rows == MR` (checked where the panel is made), and with
+            // and `rows == MR` (asserted by `InPlace::new`), and with
             // `kk < cols` (the caller's promise) its last element,
             // `(MR - 1) + kk * cs`, is at most `(rows - 1) * rs + (cols - 1)
             // * cs = data.len() - 1` (see `Checked::new`). `[T; MR]` has the
