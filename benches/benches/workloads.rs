@@ -4,13 +4,19 @@
 //! cd benches && RAYON_NUM_THREADS=1 cargo bench --bench workloads
 //! ```
 //!
+//! Then it builds `examples/downstream`, a user's crate that depends on
+//! `network` alone (no `matrixmultiply`, no dev-dependencies switching on
+//! features), once as a default build and once with `-C target-cpu=native`,
+//! and times its training steps of workloads C and B in the same run.
+//!
 //! Each sample starts from freshly initialised weights (built outside the
 //! timed region, then one untimed warm-up step), so every implementation is
 //! timed over the same early stretch of training rather than drifting to a
 //! different state the longer it runs.
 
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
@@ -294,6 +300,86 @@ fn sgemm(c: &mut Criterion) {
     group.finish();
 }
 
+/// The user's crate, `examples/downstream`, built one way.
+struct UserBuild {
+    /// What the build is, for the table.
+    label: &'static str,
+    /// The `RUSTFLAGS` of the build: none, or `-C target-cpu=native`.
+    rustflags: &'static str,
+    /// The binary, once built.
+    binary: Option<PathBuf>,
+}
+
+/// Builds the user's crate with each of `builds`' flags, in a target
+/// directory of its own under `target`, as a user's `cargo build --release`
+/// would: from its own directory (so `benches/.cargo/config.toml`'s
+/// `target-cpu=native` does not apply) and without the flags cargo passes
+/// to this benchmark.
+fn build_user_crate(target: &Path) -> Vec<UserBuild> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/downstream");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut builds = vec![
+        UserBuild {
+            label: "default build",
+            rustflags: "",
+            binary: None,
+        },
+        UserBuild {
+            label: "`-C target-cpu=native`",
+            rustflags: "-C target-cpu=native",
+            binary: None,
+        },
+    ];
+    for (k, build) in builds.iter_mut().enumerate() {
+        let target_dir = target.join(format!("downstream-{k}"));
+        let status = Command::new(&cargo)
+            .current_dir(&dir)
+            .args(["build", "--release", "--quiet", "--target-dir"])
+            .arg(&target_dir)
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("CARGO_BUILD_RUSTFLAGS")
+            .env_remove("CARGO_TARGET_DIR")
+            .env("RUSTFLAGS", build.rustflags)
+            .status();
+        match status {
+            Ok(s) if s.success() => {
+                build.binary = Some(target_dir.join("release/network-downstream"));
+            }
+            other => eprintln!("building the user's crate ({}) failed: {other:?}", build.label),
+        }
+    }
+    builds
+}
+
+/// The user's crate's `bench` output: its matrix kernel and the median
+/// nanoseconds per step of each workload it reports.
+struct UserRun {
+    kernel: String,
+    medians: Vec<(String, f64)>,
+}
+
+fn run_user_crate(binary: &Path) -> Option<UserRun> {
+    let output = Command::new(binary).args(["bench", "3"]).output().ok()?;
+    if !output.status.success() {
+        eprintln!("{} bench failed: {}", binary.display(), String::from_utf8_lossy(&output.stderr));
+        return None;
+    }
+    let text = String::from_utf8(output.stdout).ok()?;
+    let mut run = UserRun {
+        kernel: String::new(),
+        medians: Vec::new(),
+    };
+    for line in text.lines() {
+        if let Some(kernel) = line.strip_prefix("matrix kernel: ") {
+            run.kernel = kernel.to_string();
+        } else if let Some(rest) = line.strip_prefix("bench ") {
+            let (name, ns) = rest.split_once(' ')?;
+            run.medians.push((name.to_string(), ns.parse().ok()?));
+        }
+    }
+    Some(run)
+}
+
 /// Where criterion writes its results (its own rule, made explicit).
 fn output_directory() -> PathBuf {
     if let Some(home) = std::env::var_os("CRITERION_HOME") {
@@ -306,7 +392,7 @@ fn output_directory() -> PathBuf {
 }
 
 /// The median of one benchmark from this run, in nanoseconds.
-fn median_ns(dir: &std::path::Path, group: &str, name: &str, since: SystemTime) -> Option<f64> {
+fn median_ns(dir: &Path, group: &str, name: &str, since: SystemTime) -> Option<f64> {
     let path = dir.join(group).join(name).join("new/estimates.json");
     let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
     if modified < since {
@@ -327,8 +413,9 @@ fn format_time(ns: f64) -> String {
     }
 }
 
-/// Prints a Markdown table of this run's medians and ratios.
-fn table(dir: &std::path::Path, since: SystemTime) {
+/// Prints a Markdown table of this run's medians and ratios, then the user's
+/// crate's.
+fn table(dir: &Path, since: SystemTime, users: &[(&str, UserRun)]) {
     let flops = [
         ("A", None),
         ("A-inf", None),
@@ -357,6 +444,34 @@ fn table(dir: &std::path::Path, since: SystemTime) {
             ratio(dfdx.map(|d| d / ours)),
         );
     }
+    if !users.is_empty() {
+        println!(
+            "\nThe user's crate (`examples/downstream`: `network` alone, default features, \
+             so no matrixmultiply), timed in this run; ratios against `ours` above:\n"
+        );
+        println!("| build | matrix kernel | C | C / ours | C GFLOP/s | B | B / ours |");
+        println!("|---|---|---|---|---|---|---|");
+        let ours = |group| median_ns(dir, group, "ours", since);
+        let flops_c = train_flops(784, 128, 10, BATCH_C) as f64;
+        for (label, run) in users {
+            let get = |name: &str| run.medians.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+            let (c, b) = (get("C"), get("B"));
+            let cell = |v: Option<f64>| v.map_or("-".to_string(), format_time);
+            let ratio = |v: Option<f64>, o: Option<f64>| match (v, o) {
+                (Some(v), Some(o)) => format!("{:.2}", v / o),
+                _ => "-".to_string(),
+            };
+            println!(
+                "| {label} | {} | {} | {} | {} | {} | {} |",
+                run.kernel,
+                cell(c),
+                ratio(c, ours("C")),
+                c.map_or("-".to_string(), |c| format!("{:.1}", flops_c / c)),
+                cell(b),
+                ratio(b, ours("B")),
+            );
+        }
+    }
     const N: f64 = 1024.0;
     for name in ["matrixmultiply", "gemm"] {
         if let Some(ns) = median_ns(dir, "sgemm-1024", name, since) {
@@ -372,6 +487,8 @@ fn table(dir: &std::path::Path, since: SystemTime) {
 fn main() {
     let since = SystemTime::now() - Duration::from_secs(1);
     let dir = output_directory();
+    // Built first, so that the compiler is not running while anything is timed.
+    let user_builds = build_user_crate(dir.parent().unwrap_or(&dir));
     let mut c = Criterion::default()
         .output_directory(&dir)
         .warm_up_time(Duration::from_secs(1))
@@ -381,6 +498,10 @@ fn main() {
     workload_b(&mut c);
     workload_c(&mut c);
     sgemm(&mut c);
+    let users: Vec<_> = user_builds
+        .iter()
+        .filter_map(|b| Some((b.label, run_user_crate(b.binary.as_deref()?)?)))
+        .collect();
     c.final_summary();
-    table(&dir, since);
+    table(&dir, since, &users);
 }

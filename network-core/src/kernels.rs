@@ -207,6 +207,59 @@ const fn large<const M: usize, const K: usize, const N: usize>() -> bool {
     M >= 32 && K >= 32 && N >= 32 && M * K * N >= 256 * 1024
 }
 
+/// The instructions the matrix products run on, on this machine: what
+/// [`gemm_kernel`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GemmKernel {
+    /// Plain loops for every product: targets without vector registers,
+    /// such as a Cortex-M4, where register blocking would only cost flash.
+    Plain,
+    /// The register-blocked kernel with a multiplication and an addition:
+    /// the target has no fused multiply-add compiled in, and either the CPU
+    /// lacks AVX2 and FMA or the build has no `std` to ask it.
+    Unfused,
+    /// The register-blocked kernel with the fused multiply-add instruction,
+    /// compiled in by the build's target (`-C target-cpu=native` on a CPU
+    /// with FMA, or aarch64 with `std`).
+    FusedCompiledIn,
+    /// The register-blocked kernel compiled for AVX2 and FMA, chosen at run
+    /// time because this CPU has them although the build's target does not
+    /// (x86 with the `std` feature: a default build).
+    FusedDetected,
+}
+
+/// Which instructions the register-blocked matrix kernel uses here.
+///
+/// Products of at most 64 multiply-adds always use plain loops, which the
+/// compiler unrolls; with the `matrixmultiply` feature the largest go to
+/// that crate, which picks its own kernels. Neither is reported here.
+pub fn gemm_kernel() -> GemmKernel {
+    if !cfg!(any(
+        target_feature = "sse2",
+        target_feature = "neon",
+        target_feature = "simd128"
+    )) {
+        return GemmKernel::Plain;
+    }
+    if cfg!(fma_compiled_in) {
+        return GemmKernel::FusedCompiledIn;
+    }
+    #[cfg(fma_detectable)]
+    if fma_detected() {
+        return GemmKernel::FusedDetected;
+    }
+    GemmKernel::Unfused
+}
+
+/// Whether this CPU has AVX2 and FMA (the answer is cached by `std` after
+/// the first call).
+#[cfg(fma_detectable)]
+#[inline]
+fn fma_detected() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
 /// `c (+)= a b` by the register-blocked kernel, with `a` and `b` given as
 /// `(data, row stride, column stride)`: what [`Scalar::blocked_gemm`] runs.
 #[doc(hidden)]
@@ -256,24 +309,72 @@ mod blocked {
 
     /// `c (+)= a b` with `a` `m x k`, `b` `k x n` and `c` `m x n` column-major
     /// and contiguous; `m`, `k` and `n` are at least 1.
+    ///
+    /// The fused multiply-add instruction is used where it is compiled in
+    /// and, with `std` on x86, where the CPU reports AVX2 and FMA at run
+    /// time; elsewhere a multiplication and an addition. Never a call to a
+    /// software `fma`, which is about 30 times slower than either.
     pub(super) fn gemm<T: Scalar>(
-        (m, k, n): (usize, usize, usize),
+        dims: (usize, usize, usize),
+        c: &mut [T],
+        a: View<'_, T>,
+        b: View<'_, T>,
+        write: Write,
+    ) {
+        #[cfg(fma_compiled_in)]
+        sized::<T, Fused>(dims, c, a, b, write);
+        #[cfg(not(fma_compiled_in))]
+        {
+            #[cfg(fma_detectable)]
+            if super::fma_detected() {
+                // SAFETY: `avx2_fma` only needs the CPU to have AVX2 and
+                // FMA, which `fma_detected` has just asked the CPU.
+                unsafe { avx2_fma::<T>(dims, c, a, b, write) };
+                return;
+            }
+            sized::<T, Unfused>(dims, c, a, b, write);
+        }
+    }
+
+    /// [`sized`] with fused multiply-adds, compiled for AVX2 and FMA
+    /// whatever the build's target: [`sized`] and everything it calls are
+    /// inlined here, so they are all compiled with those instructions.
+    #[cfg(all(fma_detectable, not(fma_compiled_in)))]
+    #[target_feature(enable = "avx2,fma")]
+    fn avx2_fma<T: Scalar>(
+        dims: (usize, usize, usize),
+        c: &mut [T],
+        a: View<'_, T>,
+        b: View<'_, T>,
+        write: Write,
+    ) {
+        sized::<T, Fused>(dims, c, a, b, write);
+    }
+
+    /// The block height for `T`: two vector registers of its lanes.
+    #[inline(always)]
+    pub(super) fn sized<T: Scalar, F: MultiplyAdd>(
+        dims: (usize, usize, usize),
         c: &mut [T],
         a: View<'_, T>,
         b: View<'_, T>,
         write: Write,
     ) {
         if core::mem::size_of::<T>() <= 4 {
-            row_panels::<T, MR_F32>((m, k, n), c, a, b, write);
+            row_panels::<T, F, MR_F32>(dims, c, a, b, write);
         } else {
-            row_panels::<T, MR_F64>((m, k, n), c, a, b, write);
+            row_panels::<T, F, MR_F64>(dims, c, a, b, write);
         }
     }
 
     /// Panels of `MR` rows of `c`, `KC` columns of `a` at a time. Full panels
     /// of a column-major `a` are read in place; the others (a transposed `a`,
     /// the last rows) are first packed into a contiguous copy.
-    fn row_panels<T: Scalar, const MR: usize>(
+    ///
+    /// Always inlined, with everything below it, so that [`avx2_fma`]
+    /// compiles the whole kernel for its instructions.
+    #[inline(always)]
+    fn row_panels<T: Scalar, F: MultiplyAdd, const MR: usize>(
         (m, k, n): (usize, usize, usize),
         c: &mut [T],
         a: View<'_, T>,
@@ -299,7 +400,7 @@ mod blocked {
                 };
                 if a.rs == 1 && rows == MR {
                     let a = Checked::new(a, (i, k0), (MR, depth));
-                    pass.columns::<T, MR>(c, InPlace::new(a), b, n);
+                    pass.columns::<T, F, MR>(c, InPlace::new(a), b, n);
                 } else {
                     let panel = packed.get_or_insert_with(|| [[T::zero(); MR]; KC]);
                     let panel = &mut panel[..depth];
@@ -319,7 +420,7 @@ mod blocked {
                             }
                         }
                     }
-                    pass.columns::<T, MR>(c, Packed(panel), b, n);
+                    pass.columns::<T, F, MR>(c, Packed(panel), b, n);
                 }
                 k0 += depth;
             }
@@ -453,7 +554,7 @@ mod blocked {
     impl Pass {
         /// Every column of `c`, `NR` at a time.
         #[inline(always)]
-        fn columns<T: Scalar, const MR: usize>(
+        fn columns<T: Scalar, F: MultiplyAdd, const MR: usize>(
             self,
             c: &mut [T],
             a: impl PanelOfA<T, MR>,
@@ -463,12 +564,12 @@ mod blocked {
             let mut j = 0;
             while j + NR <= n {
                 let b = Checked::new(b, (self.k0, j), (self.depth, NR));
-                self.block::<T, MR, NR>(c, j, a, b);
+                self.block::<T, F, MR, NR>(c, j, a, b);
                 j += NR;
             }
             while j < n {
                 let b = Checked::new(b, (self.k0, j), (self.depth, 1));
-                self.block::<T, MR, 1>(c, j, a, b);
+                self.block::<T, F, MR, 1>(c, j, a, b);
                 j += 1;
             }
         }
@@ -476,7 +577,7 @@ mod blocked {
         /// The `MR x NR` block of `c` at column `j`: `c (+)= a b` over the
         /// pass's depths, the sums kept in registers.
         #[inline(always)]
-        fn block<T: Scalar, const MR: usize, const NR: usize>(
+        fn block<T: Scalar, F: MultiplyAdd, const MR: usize, const NR: usize>(
             self,
             c: &mut [T],
             j: usize,
@@ -493,7 +594,7 @@ mod blocked {
                 let b: [T; NR] = array::from_fn(|jj| unsafe { b.get(kk, jj) });
                 for (sum, b) in sums.iter_mut().zip(b) {
                     for (s, a) in sum.iter_mut().zip(a) {
-                        *s = multiply_add(a, b, *s);
+                        *s = F::multiply_add(a, b, *s);
                     }
                 }
             }
@@ -531,16 +632,35 @@ mod blocked {
         }
     }
 
-    /// `a b + c`, fused into one instruction where the target has one (a
-    /// software `fma` elsewhere would be far slower than two operations).
-    #[inline(always)]
-    fn multiply_add<T: Scalar>(a: T, b: T, c: T) -> T {
-        #[cfg(any(target_feature = "fma", target_arch = "aarch64"))]
-        {
-            a.mul_add(b, c)
+    /// How the kernel forms `a b + c`: a type parameter rather than a `cfg`,
+    /// because [`avx2_fma`] needs the fused form in a build whose target
+    /// has no FMA.
+    pub(super) trait MultiplyAdd {
+        /// `a b + c`.
+        fn multiply_add<T: Scalar>(a: T, b: T, c: T) -> T;
+    }
+
+    /// One instruction, rounded once: only where FMA is compiled in, or
+    /// inside [`avx2_fma`] (elsewhere it would be a library call).
+    #[cfg(any(fma_compiled_in, fma_detectable))]
+    pub(super) struct Fused;
+
+    #[cfg(any(fma_compiled_in, fma_detectable))]
+    impl MultiplyAdd for Fused {
+        #[inline(always)]
+        fn multiply_add<T: Scalar>(a: T, b: T, c: T) -> T {
+            a.mul_add_fused(b, c)
         }
-        #[cfg(not(any(target_feature = "fma", target_arch = "aarch64")))]
-        {
+    }
+
+    /// A multiplication, then an addition.
+    #[cfg(not(fma_compiled_in))]
+    pub(super) struct Unfused;
+
+    #[cfg(not(fma_compiled_in))]
+    impl MultiplyAdd for Unfused {
+        #[inline(always)]
+        fn multiply_add<T: Scalar>(a: T, b: T, c: T) -> T {
             a * b + c
         }
     }
@@ -732,8 +852,9 @@ mod tests {
     }
 
     /// Every operand layout (columns contiguous, rows contiguous, neither)
-    /// and both ways of writing, through the register kernel, the plain loop
-    /// of targets without vector registers and, with
+    /// and both ways of writing, through the register kernel (as dispatched
+    /// here, and with separate multiply and add unless FMA is compiled in),
+    /// the plain loop of targets without vector registers and, with
     /// `std`, through matrixmultiply, against the definition. Small, so that
     /// it runs under Miri, which checks the `unsafe` call into matrixmultiply:
     /// `cargo +nightly miri test -p network-core --features matrixmultiply --lib kernels`.
@@ -774,9 +895,17 @@ mod tests {
                         |x: &T, y: &T| (*x - *y).abs() <= T::constant(1e-5) * (T::one() + y.abs());
                     let mut got = [T::zero(); 320];
                     let got = &mut got[..M * N];
+                    // The kernel as dispatched on this machine, and each
+                    // multiply-add this build can run.
                     got.copy_from_slice(start);
                     blocked::gemm((M, K, N), got, a, b, write);
                     assert!(got.iter().zip(&*want).all(|(x, y)| close(x, y)));
+                    #[cfg(not(fma_compiled_in))]
+                    {
+                        got.copy_from_slice(start);
+                        blocked::sized::<T, blocked::Unfused>((M, K, N), got, a, b, write);
+                        assert!(got.iter().zip(&*want).all(|(x, y)| close(x, y)));
+                    }
                     got.copy_from_slice(start);
                     plain_gemm::<T, M, K, N>(got, a, b, write);
                     assert!(got.iter().zip(&*want).all(|(x, y)| close(x, y)));

@@ -42,6 +42,8 @@ mod clip;
 pub mod codegen;
 mod data;
 pub mod dataset;
+#[cfg(any(fma_compiled_in, fma_detectable))]
+mod fused;
 mod gradcheck;
 mod init;
 pub mod kernels;
@@ -68,7 +70,7 @@ pub use data::{Samples, Targets};
 pub use dataset::{Batch, Classification, Dataset, DatasetError, Subset};
 pub use gradcheck::{Disagreement, GradientCheck, check_gradients};
 pub use init::{InitScheme, Rng};
-pub use kernels::{outer_product_into, row_sum_into};
+pub use kernels::{GemmKernel, gemm_kernel, outer_product_into, row_sum_into};
 pub use layer::{Dense, DenseGradients};
 pub use loss::{
     HalfSquaredError, Loss, MeanSquaredError, SigmoidCrossEntropy, SoftmaxCrossEntropy,

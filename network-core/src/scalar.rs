@@ -46,6 +46,16 @@ pub trait Scalar:
     /// which the optimizers' updates rely on.
     fn fast_sqrt(self) -> Self;
 
+    /// `self b + c`: rounded once where the matrix kernel calls it, which is
+    /// only in code compiled for the fused multiply-add instruction; an
+    /// implementation detail of that kernel. The default, for scalar types
+    /// other than `f32` and `f64`, is a multiplication and an addition.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn mul_add_fused(self, b: Self, c: Self) -> Self {
+        self * b + c
+    }
+
     /// `c (+)= a b` by the register-blocked matrix kernel, `a` and `b` given
     /// as `(data, row stride, column stride)`; an implementation detail of
     /// the dense layers.
@@ -66,10 +76,17 @@ pub trait Scalar:
     }
 }
 
-/// The override of [`Scalar::blocked_gemm`] for a concrete type: not
-/// generic and never inlined, so its kernel is compiled in this crate.
+/// The overrides for a concrete type: [`Scalar::mul_add_fused`] by the
+/// instruction, and [`Scalar::blocked_gemm`] not generic and never inlined,
+/// so that its kernel is compiled in this crate.
 macro_rules! blocked_gemm_compiled_here {
-    () => {
+    ($t:ident) => {
+        #[cfg(any(fma_compiled_in, fma_detectable))]
+        #[inline(always)]
+        fn mul_add_fused(self, b: Self, c: Self) -> Self {
+            crate::fused::$t(self, b, c)
+        }
+
         #[inline(never)]
         fn blocked_gemm(
             dims: (usize, usize, usize),
@@ -128,7 +145,7 @@ impl Scalar for f32 {
         }
     }
 
-    blocked_gemm_compiled_here!();
+    blocked_gemm_compiled_here!(f32);
 }
 
 impl Scalar for f64 {
@@ -176,5 +193,5 @@ impl Scalar for f64 {
         }
     }
 
-    blocked_gemm_compiled_here!();
+    blocked_gemm_compiled_here!(f64);
 }
