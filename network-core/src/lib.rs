@@ -28,7 +28,9 @@
 //! # Features
 //!
 //! - `alloc`: heap construction (`boxed_zeroed`, `Adam::new_boxed`, ...).
-//! - `std` (implies `alloc`): the `load` module and `train::Progress`.
+//! - `std` (implies `alloc`): the `load` module and `train::Progress`; the
+//!   platform's float functions; on x86, matrix kernels for AVX2 and FMA chosen
+//!   at run time when the build's target lacks them (see [`gemm_kernel`]).
 #![no_std]
 #![warn(missing_docs)]
 
