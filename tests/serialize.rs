@@ -37,6 +37,17 @@ network! {
     }
 }
 
+// One declaration, two instantiations with the same parameter count:
+// `<4, 3>` has 3 * 4 + 3 + 3 + 1 = 19 parameters, `<1, 6>` 6 + 6 + 6 + 1.
+network! {
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    struct Generic<const I: usize, const H: usize> {
+        input: I,
+        hidden: Dense<H, Tanh>,
+        output: Dense<1, Sigmoid>,
+    }
+}
+
 const XOR_F32: usize = serialized_size::<f32, Xor>();
 const XOR_F64: usize = serialized_size::<f64, Xor<f64>>();
 
@@ -88,7 +99,8 @@ fn layout_is_little_endian_with_header() {
     assert_eq!(bytes[4..6], FORMAT_VERSION.to_le_bytes());
     assert_eq!(bytes[6], 4, "f32 is stored as scalar code 4");
     assert_eq!(bytes[7], 0);
-    let print = fingerprint(<Xor as Network<f32, 2, 1>>::ARCHITECTURE, 17);
+    assert_eq!(<Xor as Network<f32, 2, 1>>::RESOLVED_SIZES, &[2, 4, 1]);
+    let print = fingerprint(<Xor as Network<f32, 2, 1>>::ARCHITECTURE, &[2, 4, 1], 17);
     assert_eq!(bytes[8..16], print.to_le_bytes());
     assert_eq!(bytes[16..24], 17u64.to_le_bytes());
     // Values in `Parameters::slices` order: hidden.w (column-major),
@@ -254,10 +266,17 @@ fn bad_magic() {
 
 #[test]
 fn unsupported_version() {
-    let mut bytes: [u8; XOR_F32] = encoded(&Xor::<f32>::random(8));
-    bytes[4..6].copy_from_slice(&2u16.to_le_bytes());
-    reseal(&mut bytes);
-    assert_eq!(decode_xor(&bytes), Err(DecodeError::UnsupportedVersion(2)));
+    // The next version, and version 1, whose fingerprint did not cover the
+    // resolved sizes.
+    for version in [FORMAT_VERSION + 1, 1] {
+        let mut bytes: [u8; XOR_F32] = encoded(&Xor::<f32>::random(8));
+        bytes[4..6].copy_from_slice(&version.to_le_bytes());
+        reseal(&mut bytes);
+        assert_eq!(
+            decode_xor(&bytes),
+            Err(DecodeError::UnsupportedVersion(version))
+        );
+    }
 }
 
 #[test]
@@ -306,8 +325,12 @@ fn reserved_byte_must_be_zero() {
 fn wrong_architecture() {
     // Same parameter count and shapes, another activation: refused.
     let bytes: [u8; XOR_F32] = encoded(&XorRelu::<f32>::random(12));
-    let expected = fingerprint(<Xor as Network<f32, 2, 1>>::ARCHITECTURE, 17);
-    let found = fingerprint(<XorRelu as Network<f32, 2, 1>>::ARCHITECTURE, 17);
+    let expected = fingerprint(<Xor as Network<f32, 2, 1>>::ARCHITECTURE, &[2, 4, 1], 17);
+    let found = fingerprint(
+        <XorRelu as Network<f32, 2, 1>>::ARCHITECTURE,
+        &[2, 4, 1],
+        17,
+    );
     assert_ne!(expected, found);
     assert_eq!(
         decode_xor(&bytes),
@@ -320,6 +343,23 @@ fn wrong_architecture() {
         decode_xor(&buffer),
         Err(DecodeError::WrongArchitecture { .. })
     ));
+}
+
+#[test]
+fn same_declaration_other_sizes_is_another_architecture() {
+    const LEN: usize = serialized_size::<f32, Generic<4, 3>>();
+    assert_eq!(LEN, serialized_size::<f32, Generic<1, 6>>());
+    let mut bytes = [0u8; LEN];
+    to_bytes(&Generic::<4, 3, f32>::random(5), &mut bytes).unwrap();
+    let mut other = Generic::<1, 6, f32>::zeroed();
+    let before = other;
+    assert!(matches!(
+        from_bytes(&mut other, &bytes),
+        Err(DecodeError::WrongArchitecture { .. })
+    ));
+    assert_eq!(other, before);
+    let mut same = Generic::<4, 3, f32>::zeroed();
+    assert_eq!(from_bytes(&mut same, &bytes), Ok(()));
 }
 
 #[test]

@@ -162,7 +162,7 @@ where
         "// {} parameters ({}), fingerprint {:#018x}.",
         N::PARAMETERS,
         T::NAME,
-        fingerprint(N::ARCHITECTURE, N::PARAMETERS)
+        fingerprint(N::ARCHITECTURE, N::RESOLVED_SIZES, N::PARAMETERS)
     )?;
     writeln!(out, "#[rustfmt::skip]")?;
     writeln!(out, "#[allow(clippy::approx_constant)]")?;

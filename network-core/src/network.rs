@@ -83,6 +83,12 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     /// The declaration as written, normalised: `"input: 2, hidden: Dense<4, Tanh>,
     /// output: Dense<1, Sigmoid>"`. Serialisation fingerprints it.
     const ARCHITECTURE: &'static str;
+    /// Every size of the declaration with its const items and parameters
+    /// resolved, in order: the input's width, then each layer's. Together
+    /// with [`Network::ARCHITECTURE`] it tells apart two instantiations of
+    /// one const-generic declaration (`Mlp<4, 3>` and `Mlp<1, 6>`), which
+    /// serialisation must not confuse.
+    const RESOLVED_SIZES: &'static [usize];
     /// The field name of every layer, in order: `["hidden", "output"]`.
     /// [`codegen`](crate::codegen) writes struct literals with them.
     const LAYER_NAMES: &'static [&'static str];

@@ -1,14 +1,14 @@
 //! Weights in and out as bytes, without allocating: [`to_bytes`] writes into a
 //! caller's fixed-size buffer, [`from_bytes`] reads from a slice.
 //!
-//! # Format (version 1)
+//! # Format (version 2)
 //!
 //! Everything is little-endian.
 //!
 //! | offset | size | field |
 //! | --- | --- | --- |
 //! | 0 | 4 | magic, the ASCII bytes `NNET` |
-//! | 4 | 2 | format version, `1` |
+//! | 4 | 2 | format version, `2` (version 1 fingerprinted the declaration's text alone) |
 //! | 6 | 1 | scalar type: `4` for `f32`, `8` for `f64` (its size in bytes) |
 //! | 7 | 1 | reserved, `0` |
 //! | 8 | 8 | architecture fingerprint, see [`fingerprint`] |
@@ -62,7 +62,7 @@ use crate::{Network, Parameters, Scalar};
 pub const MAGIC: [u8; 4] = *b"NNET";
 
 /// The format version [`to_bytes`] writes and the only one [`from_bytes`] reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 
 /// The size of the header, in bytes.
 pub const HEADER_LEN: usize = 24;
@@ -102,22 +102,28 @@ pub const fn fnv1a_64(bytes: &[u8]) -> u64 {
 }
 
 /// The architecture fingerprint: FNV-1a 64 over the bytes of `architecture`
-/// (a [`Network::ARCHITECTURE`] string) followed by `parameters` as a
-/// little-endian `u64`.
-pub const fn fingerprint(architecture: &str, parameters: usize) -> u64 {
-    let hash = fnv1a(FNV_OFFSET, architecture.as_bytes());
+/// (a [`Network::ARCHITECTURE`] string), then each of `sizes` (its
+/// [`Network::RESOLVED_SIZES`]) and `parameters`, each as a little-endian
+/// `u64`.
+pub const fn fingerprint(architecture: &str, sizes: &[usize], parameters: usize) -> u64 {
+    let mut hash = fnv1a(FNV_OFFSET, architecture.as_bytes());
+    let mut i = 0;
+    while i < sizes.len() {
+        hash = fnv1a(hash, &(sizes[i] as u64).to_le_bytes());
+        i += 1;
+    }
     fnv1a(hash, &(parameters as u64).to_le_bytes())
 }
 
 /// The fingerprint of the network type `N`, from its
-/// [`Network::ARCHITECTURE`] and parameter count.
+/// [`Network::ARCHITECTURE`], [`Network::RESOLVED_SIZES`] and parameter count.
 pub const fn network_fingerprint<
     T: Scalar,
     N: Network<T, IN, OUT>,
     const IN: usize,
     const OUT: usize,
 >() -> u64 {
-    fingerprint(N::ARCHITECTURE, N::PARAMETERS)
+    fingerprint(N::ARCHITECTURE, N::RESOLVED_SIZES, N::PARAMETERS)
 }
 
 /// The scalar types the format can hold.
@@ -510,9 +516,19 @@ mod tests {
 
     #[test]
     fn fingerprint_depends_on_both_parts() {
-        let a = fingerprint("input: 2, output: Dense<1, Sigmoid>", 3);
-        assert_ne!(a, fingerprint("input: 2, output: Dense<1, Tanh>", 3));
-        assert_ne!(a, fingerprint("input: 2, output: Dense<1, Sigmoid>", 4));
+        let a = fingerprint("input: 2, output: Dense<1, Sigmoid>", &[2, 1], 3);
+        assert_ne!(
+            a,
+            fingerprint("input: 2, output: Dense<1, Tanh>", &[2, 1], 3)
+        );
+        assert_ne!(
+            a,
+            fingerprint("input: 2, output: Dense<1, Sigmoid>", &[2, 1], 4)
+        );
+        assert_ne!(
+            a,
+            fingerprint("input: 2, output: Dense<1, Sigmoid>", &[1, 2], 3)
+        );
     }
 
     #[test]

@@ -458,12 +458,14 @@ fn network_impl(n: &Names) -> TokenStream {
     let parameters_impl = parameters_impl(n, name);
     let architecture = architecture(n);
     let layer_names = net.layers.iter().map(|layer| layer.name.to_string());
+    let sizes = &n.sizes;
     quote! {
         #parameters_impl
 
         impl<#impl_params T: #krate::Scalar> #krate::Network<T, #input, #output> for #name<#args T> {
             const LAYERS: usize = #layers;
             const ARCHITECTURE: &'static str = #architecture;
+            const RESOLVED_SIZES: &'static [usize] = &[#(#sizes),*];
             const LAYER_NAMES: &'static [&'static str] = &[#(#layer_names),*];
             type OutputActivation = #output_activation;
             type Gradients = #gradients<#args T>;
