@@ -345,7 +345,10 @@ fn build_user_crate(target: &Path) -> Vec<UserBuild> {
             Ok(s) if s.success() => {
                 build.binary = Some(target_dir.join("release/network-downstream"));
             }
-            other => eprintln!("building the user's crate ({}) failed: {other:?}", build.label),
+            other => eprintln!(
+                "building the user's crate ({}) failed: {other:?}",
+                build.label
+            ),
         }
     }
     builds
@@ -361,7 +364,11 @@ struct UserRun {
 fn run_user_crate(binary: &Path) -> Option<UserRun> {
     let output = Command::new(binary).args(["bench", "3"]).output().ok()?;
     if !output.status.success() {
-        eprintln!("{} bench failed: {}", binary.display(), String::from_utf8_lossy(&output.stderr));
+        eprintln!(
+            "{} bench failed: {}",
+            binary.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
         return None;
     }
     let text = String::from_utf8(output.stdout).ok()?;
