@@ -12,7 +12,8 @@
 //!   [`SoftmaxCrossEntropy`], [`SigmoidCrossEntropy`].
 //! - [`Network`], [`Parameters`], [`Gradients`], [`Cache`]: the traits every
 //!   generated network implements.
-//! - [`Dense`]: a fully connected layer; [`Rng`] and [`InitScheme`]: seeded
+//! - [`Layer`]: what every kind of layer implements; [`Dense`]: a fully
+//!   connected layer; [`Rng`] and [`InitScheme`]: seeded
 //!   Xavier/He initialisation; [`check_gradients`]: back-propagation against
 //!   finite differences.
 //! - [`Optimizer`]: [`Sgd`], [`Momentum`] (heavy-ball, Nesterov), [`Adam`]
@@ -49,7 +50,7 @@ mod fused;
 mod gradcheck;
 mod init;
 pub mod kernels;
-mod layer;
+pub mod layers;
 #[cfg(feature = "std")]
 pub mod load;
 pub mod loss;
@@ -73,7 +74,7 @@ pub use dataset::{Batch, Classification, Dataset, DatasetError, Subset};
 pub use gradcheck::{Disagreement, GradientCheck, check_gradients};
 pub use init::{InitScheme, Rng};
 pub use kernels::{GemmKernel, gemm_kernel, outer_product_into, row_sum_into};
-pub use layer::{Dense, DenseGradients};
+pub use layers::{Dense, DenseGradients, Layer, SliceArray};
 pub use loss::{
     HalfSquaredError, Loss, MeanSquaredError, SigmoidCrossEntropy, SoftmaxCrossEntropy,
 };

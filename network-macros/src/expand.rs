@@ -9,7 +9,8 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 use syn::GenericParam;
 
-use crate::validate::{Net, Size};
+use crate::kinds::Emit;
+use crate::validate::{Layer, Net, Size};
 
 /// Names and token fragments shared by every generated item.
 struct Names<'a> {
@@ -47,7 +48,8 @@ pub fn expand(net: &Net) -> TokenStream {
         // the matrix types under their short names without touching the
         // user's namespace.
         const _: () = {
-            use #krate::__private::{SMatrix, SVector};
+            use #krate::__private::SMatrix;
+            use #krate::Layer as _;
             #network_impl
             #zeroable_impls
         };
@@ -90,9 +92,7 @@ impl<'a> Names<'a> {
     }
 
     /// `(layer number from 1, layer, inputs, outputs)` for every layer.
-    fn layers(
-        &self,
-    ) -> impl Iterator<Item = (usize, &'a crate::validate::Layer, &'a Size, &'a Size)> + '_ {
+    fn layers(&self) -> impl Iterator<Item = (usize, &'a Layer, &'a Size, &'a Size)> + '_ {
         self.net
             .layers
             .iter()
@@ -109,11 +109,23 @@ impl<'a> Names<'a> {
         }
     }
 
-    fn parameters_count(&self) -> TokenStream {
-        let terms = self
-            .layers()
-            .map(|(_, _, inputs, outputs)| quote!(#outputs * #inputs + #outputs));
-        quote!(0 #(+ #terms)*)
+    /// The runtime type of a layer, as its kind writes it.
+    fn layer_type(&self, layer: &Layer, inputs: &Size, outputs: &Size) -> TokenStream {
+        (layer.kind.layer_type)(&self.emit(layer, inputs, outputs))
+    }
+
+    /// The runtime type of a layer's gradients, as its kind writes it.
+    fn gradients_type(&self, layer: &Layer, inputs: &Size, outputs: &Size) -> TokenStream {
+        (layer.kind.gradients_type)(&self.emit(layer, inputs, outputs))
+    }
+
+    fn emit<'b>(&'b self, layer: &'b Layer, inputs: &'b Size, outputs: &'b Size) -> Emit<'b> {
+        Emit {
+            krate: self.krate,
+            inputs,
+            outputs,
+            activation: &layer.activation,
+        }
     }
 }
 
@@ -126,11 +138,11 @@ fn network_struct(n: &Names) -> TokenStream {
     } = n;
     let (attrs, vis, name) = (&net.attrs, &net.vis, &net.name);
     let fields = n.layers().map(|(_, layer, inputs, outputs)| {
-        let (attrs, vis, field, activation) =
-            (&layer.attrs, &layer.vis, &layer.name, &layer.activation);
+        let (attrs, vis, field) = (&layer.attrs, &layer.vis, &layer.name);
+        let ty = n.layer_type(layer, inputs, outputs);
         quote! {
             #(#attrs)*
-            #vis #field: #krate::Dense<T, #inputs, #outputs, #activation>,
+            #vis #field: #ty,
         }
     });
     quote! {
@@ -158,14 +170,21 @@ fn gradients_struct(n: &Names) -> TokenStream {
     );
     let fields = n.layers().map(|(_, layer, inputs, outputs)| {
         let field = &layer.name;
-        let doc = format!("`dC/dW` and `dC/db` of layer `{field}`.");
+        let doc = format!("The gradients of the parameters of layer `{field}`.");
+        let ty = n.gradients_type(layer, inputs, outputs);
         quote! {
             #[doc = #doc]
-            pub #field: #krate::DenseGradients<T, #inputs, #outputs>,
+            pub #field: #ty,
         }
     });
-    let field_names: Vec<_> = net.layers.iter().map(|layer| &layer.name).collect();
-    let parameters_impl = parameters_impl(n, gradients);
+    let zeros = n.layers().map(|(_, layer, inputs, outputs)| {
+        let field = &layer.name;
+        let ty = n.gradients_type(layer, inputs, outputs);
+        quote!(#field: <#ty as #krate::Gradients<T>>::zeros(),)
+    });
+    let parameters_impl = parameters_impl(n, gradients, |layer, inputs, outputs| {
+        n.gradients_type(layer, inputs, outputs)
+    });
     quote! {
         #[doc = #doc]
         #[derive(Clone, Copy, Debug, PartialEq)]
@@ -178,7 +197,7 @@ fn gradients_struct(n: &Names) -> TokenStream {
 
         impl<#impl_params T: #krate::Scalar> #krate::Gradients<T> for #gradients<#args T> {
             fn zeros() -> Self {
-                #gradients { #(#field_names: #krate::DenseGradients::zeros(),)* }
+                #gradients { #(#zeros)* }
             }
         }
 
@@ -196,27 +215,55 @@ fn gradients_struct(n: &Names) -> TokenStream {
     }
 }
 
-/// `Parameters` for the network or its gradients: both list weights then
-/// biases, layer by layer.
-fn parameters_impl(n: &Names, ty: &Ident) -> TokenStream {
+/// `Parameters` for the network or its gradients (whose layer fields have
+/// the types `field_type` writes): the count is the layers' counts added
+/// up, and the slices are each layer's, layer by layer, in its own order.
+fn parameters_impl(
+    n: &Names,
+    ty: &Ident,
+    field_type: impl Fn(&Layer, &Size, &Size) -> TokenStream,
+) -> TokenStream {
     let Names {
         krate,
         impl_params,
         args,
         ..
     } = n;
-    let count = n.parameters_count();
-    let fields: Vec<_> = n.net.layers.iter().map(|layer| &layer.name).collect();
+    let counts = n.layers().map(|(_, layer, inputs, outputs)| {
+        let ty = field_type(layer, inputs, outputs);
+        quote!(<#ty as #krate::Parameters<T>>::PARAMETERS)
+    });
+    // `let [hidden_0, hidden_1] = SliceArray::<T, 2>::slice_array(&self.hidden);`
+    // for every layer, then one array of all the slices.
+    let mut lets = TokenStream::new();
+    let mut lets_mut = TokenStream::new();
+    let mut all = Vec::new();
+    for layer in &n.net.layers {
+        let field = &layer.name;
+        let count = layer.kind.slices;
+        let names: Vec<_> = (0..count)
+            .map(|i| format_ident!("{}_{}", field, i))
+            .collect();
+        lets.extend(quote! {
+            let [#(#names),*] = #krate::SliceArray::<T, #count>::slice_array(&self.#field);
+        });
+        lets_mut.extend(quote! {
+            let [#(#names),*] = #krate::SliceArray::<T, #count>::slice_array_mut(&mut self.#field);
+        });
+        all.extend(names);
+    }
     quote! {
         impl<#impl_params T: #krate::Scalar> #krate::Parameters<T> for #ty<#args T> {
-            const PARAMETERS: usize = #count;
+            const PARAMETERS: usize = 0 #(+ #counts)*;
 
             fn slices(&self) -> impl ::core::iter::Iterator<Item = &[T]> {
-                [#(self.#fields.w.as_slice(), self.#fields.b.as_slice(),)*].into_iter()
+                #lets
+                [#(#all),*].into_iter()
             }
 
             fn slices_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut [T]> {
-                [#(self.#fields.w.as_mut_slice(), self.#fields.b.as_mut_slice(),)*].into_iter()
+                #lets_mut
+                [#(#all),*].into_iter()
             }
         }
     }
@@ -283,7 +330,7 @@ fn forward_steps(n: &Names) -> TokenStream {
         };
         let (field, activation) = (&layer.name, &layer.activation);
         quote! {
-            let #z: SMatrix<T, #outputs, B> = self.#field.affine(#prev);
+            let #z: SMatrix<T, #outputs, B> = self.#field.pre_activation(#prev);
             let #a: SMatrix<T, #outputs, B> = <#activation as #krate::Activation>::forward(&#z);
         }
     });
@@ -298,7 +345,7 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
     let mut steps = TokenStream::new();
     for &(l, layer, inputs, outputs) in layers.iter().rev() {
         let delta = format_ident!("delta{}", l);
-        let (grad_w, grad_b) = (format_ident!("grad_w{}", l), format_ident!("grad_b{}", l));
+        let grad_theta = format_ident!("grad_theta{}", l);
         let prev = Names::activation_name(l - 1);
         let prev_value = if l == 1 {
             quote!(x)
@@ -306,11 +353,10 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
             quote!(&cache.#prev)
         };
         let field = &layer.name;
+        let gradients_type = n.gradients_type(layer, inputs, outputs);
         steps.extend(quote! {
-            let #grad_w: &mut SMatrix<T, #outputs, #inputs> = &mut grads.#field.w;
-            #krate::outer_product_into(#grad_w, &#delta, #prev_value);
-            let #grad_b: &mut SVector<T, #outputs> = &mut grads.#field.b;
-            #krate::row_sum_into(#grad_b, &#delta);
+            let #grad_theta: &mut #gradients_type = &mut grads.#field;
+            self.#field.parameter_gradients_into(&#delta, #prev_value, #grad_theta);
         });
         if l > 1 {
             let below = &layers[l - 2];
@@ -318,13 +364,13 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
             let delta_prev = format_ident!("delta{}", l - 1);
             let grad_a_prev = format_ident!("grad_a{}", l - 1);
             steps.extend(quote! {
-                let #grad_a_prev: SMatrix<T, #inputs, B> = self.#field.transposed_mul(&#delta);
+                let #grad_a_prev: SMatrix<T, #inputs, B> = self.#field.input_gradient(&#delta, #prev_value);
                 let #delta_prev: SMatrix<T, #inputs, B> =
                     <#below_activation as #krate::Activation>::backward(&cache.#z_prev, &cache.#prev, &#grad_a_prev);
             });
         } else if input_gradient {
             steps.extend(quote! {
-                let grad_x: SMatrix<T, #inputs, B> = self.#field.transposed_mul(&#delta);
+                let grad_x: SMatrix<T, #inputs, B> = self.#field.input_gradient(&#delta, x);
                 grad_x
             });
         }
@@ -345,7 +391,6 @@ fn inherent_impl(n: &Names) -> TokenStream {
     let name = &net.name;
     let (input, output) = (n.input(), n.output());
     let output_activation = &net.layers[net.layers.len() - 1].activation;
-    let count = n.parameters_count();
     let layers = net.layers.len();
     let this = quote!(<Self as #krate::Network<T, #input, #output>>);
     quote! {
@@ -355,7 +400,7 @@ fn inherent_impl(n: &Names) -> TokenStream {
             /// The number of outputs per sample.
             pub const OUTPUTS: usize = #output;
             /// The number of parameters (weights and biases).
-            pub const PARAMETERS: usize = #count;
+            pub const PARAMETERS: usize = <Self as #krate::Parameters<T>>::PARAMETERS;
             /// The number of layers, not counting the input.
             pub const LAYERS: usize = #layers;
 
@@ -448,6 +493,7 @@ fn network_impl(n: &Names) -> TokenStream {
     let layers = net.layers.len();
     let output_activation = &net.layers[layers - 1].activation;
     let fields: Vec<_> = net.layers.iter().map(|layer| &layer.name).collect();
+    let activations = net.layers.iter().map(|layer| &layer.activation);
     let forward = forward_steps(n);
     let a_last = format_ident!("a{}", layers);
     let cache_fields =
@@ -455,7 +501,16 @@ fn network_impl(n: &Names) -> TokenStream {
     let delta_last = format_ident!("delta{}", layers);
     let backward_with_input = backward_steps(n, true);
     let backward_parameters = backward_steps(n, false);
-    let parameters_impl = parameters_impl(n, name);
+    let parameters_impl = parameters_impl(n, name, |layer, inputs, outputs| {
+        n.layer_type(layer, inputs, outputs)
+    });
+    let layer_traits: Vec<_> = n
+        .layers()
+        .map(|(_, layer, inputs, outputs)| {
+            let ty = n.layer_type(layer, inputs, outputs);
+            quote!(<#ty as #krate::Layer<T, #inputs, #outputs>>)
+        })
+        .collect();
     let architecture = architecture(n);
     let layer_names = net.layers.iter().map(|layer| layer.name.to_string());
     let sizes = &n.sizes;
@@ -472,11 +527,11 @@ fn network_impl(n: &Names) -> TokenStream {
             type Cache<const B: usize> = #cache<#args T, B>;
 
             fn zeroed() -> Self {
-                #name { #(#fields: #krate::Dense::zeros(),)* }
+                #name { #(#fields: #layer_traits::zeroed(),)* }
             }
 
             fn init(&mut self, rng: &mut #krate::Rng) {
-                #(self.#fields.init(rng);)*
+                #(#layer_traits::init(&mut self.#fields, <#activations as #krate::Activation>::INIT, rng);)*
             }
 
             fn forward<const B: usize>(
@@ -538,11 +593,12 @@ fn zeroable_impls(n: &Names) -> TokenStream {
     } = n;
     let name = &net.name;
     let layer_bounds = n.layers().map(|(_, layer, inputs, outputs)| {
-        let activation = &layer.activation;
-        quote!(#krate::Dense<T, #inputs, #outputs, #activation>: #krate::Zeroable,)
+        let ty = n.layer_type(layer, inputs, outputs);
+        quote!(#ty: #krate::Zeroable,)
     });
-    let gradient_bounds = n.layers().map(|(_, _, inputs, outputs)| {
-        quote!(#krate::DenseGradients<T, #inputs, #outputs>: #krate::Zeroable,)
+    let gradient_bounds = n.layers().map(|(_, layer, inputs, outputs)| {
+        let ty = n.gradients_type(layer, inputs, outputs);
+        quote!(#ty: #krate::Zeroable,)
     });
     quote! {
         unsafe impl<#impl_params T: #krate::Scalar> #krate::Zeroable for #name<#args T>
@@ -571,8 +627,9 @@ fn architecture(n: &Names) -> String {
         let activation = &layer.activation;
         let activation = quote!(#activation).to_string().replace(' ', "");
         text.push_str(&format!(
-            ", {}: Dense<{}, {}>",
+            ", {}: {}<{}, {}>",
             layer.name,
+            layer.kind.name,
             size(outputs),
             activation
         ));

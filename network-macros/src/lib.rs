@@ -8,6 +8,7 @@
 //! tokens; none of them panics.
 
 mod expand;
+mod kinds;
 mod parse;
 mod validate;
 

@@ -146,7 +146,15 @@ fn expansion_names_the_generated_types_after_the_network() {
     }
     let code = quote!(#file).to_string();
     for step in [
-        "z1", "a1", "z2", "a2", "delta1", "delta2", "grad_w1", "grad_b2",
+        "z1",
+        "a1",
+        "z2",
+        "a2",
+        "delta1",
+        "delta2",
+        "grad_theta1",
+        "grad_theta2",
+        "grad_a1",
     ] {
         assert!(code.contains(step), "`{step}` missing from the expansion");
     }

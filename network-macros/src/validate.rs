@@ -13,6 +13,7 @@ use syn::{
     Visibility,
 };
 
+use crate::kinds::{self, Args, Kind};
 use crate::parse::{Spec, Value};
 
 /// A network known to be well formed.
@@ -30,11 +31,13 @@ pub struct Net {
     pub layers: Vec<Layer>,
 }
 
-/// A `Dense` layer.
+/// A layer of a known kind.
 pub struct Layer {
     pub attrs: Vec<Attribute>,
     pub vis: Visibility,
     pub name: Ident,
+    pub kind: &'static Kind,
+    /// Its outputs per sample.
     pub width: Size,
     pub activation: Type,
 }
@@ -66,8 +69,6 @@ impl ToTokens for Size {
     }
 }
 
-/// The only layer type today.
-const DENSE: &str = "Dense";
 /// The activation that normalises whole columns and so must come last.
 const SOFTMAX: &str = "Softmax";
 /// The scalar type parameter every generated item takes.
@@ -75,7 +76,7 @@ pub const SCALAR_PARAM: &str = "T";
 
 /// Collects every error instead of stopping at the first.
 #[derive(Default)]
-struct Errors(Option<syn::Error>);
+pub struct Errors(Option<syn::Error>);
 
 impl Errors {
     fn push(&mut self, error: syn::Error) {
@@ -85,7 +86,7 @@ impl Errors {
         }
     }
 
-    fn spanned(&mut self, tokens: impl ToTokens, message: impl core::fmt::Display) {
+    pub fn spanned(&mut self, tokens: impl ToTokens, message: impl core::fmt::Display) {
         self.push(syn::Error::new_spanned(tokens, message));
     }
 }
@@ -163,7 +164,9 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
             );
         }
         seen.push(field.name.clone());
-        if let Some((width, activation)) = layer(&field.name, &field.value, is_last, &mut errors) {
+        if let Some((kind, width, activation)) =
+            layer(&field.name, &field.value, is_last, &mut errors)
+        {
             layers.push(Layer {
                 attrs: field.attrs,
                 vis: match field.vis {
@@ -171,6 +174,7 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
                     vis => vis,
                 },
                 name: field.name,
+                kind,
                 width,
                 activation,
             });
@@ -366,8 +370,14 @@ fn literal_size(lit: &Lit, what: &str, errors: &mut Errors) -> Option<Size> {
     }
 }
 
-/// Checks `Dense<WIDTH, ACTIVATION>` and returns the width and activation.
-fn layer(name: &Ident, value: &Value, is_last: bool, errors: &mut Errors) -> Option<(Size, Type)> {
+/// Checks a layer's declaration, `KIND<ARGUMENTS>`, and returns its kind
+/// and what its arguments say.
+fn layer(
+    name: &Ident,
+    value: &Value,
+    is_last: bool,
+    errors: &mut Errors,
+) -> Option<(&'static Kind, Size, Type)> {
     let example = format!("`{name}: Dense<4, Tanh>`");
     let path = match value {
         Value::Type(ty) if matches!(&**ty, Type::Path(p) if p.qself.is_none()) => match &**ty {
@@ -387,75 +397,37 @@ fn layer(name: &Ident, value: &Value, is_last: bool, errors: &mut Errors) -> Opt
         }
     };
     let last = path.segments.last()?;
-    if last.ident != DENSE {
+    let Some(kind) = kinds::find(&last.ident) else {
         errors.spanned(
             &last.ident,
-            format!("unknown layer type `{}`: the layer type is `Dense<WIDTH, Activation>`, as in {example}", last.ident),
+            format!(
+                "unknown layer type `{}`: {}, as in {example}",
+                last.ident,
+                kinds::grammar()
+            ),
         );
         return None;
-    }
+    };
+    let kind_name = kind.name;
+    let kind_example = format!("`{name}: {}`", kind.example);
     let args = match &last.arguments {
         PathArguments::AngleBracketed(args) => args,
         PathArguments::None => {
             errors.spanned(
                 &last.ident,
-                format!("`Dense` needs a width and an activation, as in {example}"),
+                format!("`{kind_name}` needs a width and an activation, as in {kind_example}"),
             );
             return None;
         }
         PathArguments::Parenthesized(args) => {
             errors.spanned(
                 args,
-                format!("`Dense` takes angle brackets, as in {example}"),
+                format!("`{kind_name}` takes angle brackets, as in {kind_example}"),
             );
             return None;
         }
     };
-    let mut args_iter = args.args.iter();
-    let Some(width_arg) = args_iter.next() else {
-        errors.spanned(
-            args,
-            format!("`Dense` needs a width and an activation, as in {example}"),
-        );
-        return None;
-    };
-    let width = generic_size(width_arg, name, errors);
-    let activation = match args_iter.next() {
-        Some(GenericArgument::Type(ty)) => match activation_type(ty) {
-            Some(ty) => Some(ty.clone()),
-            None => {
-                errors.spanned(
-                    ty,
-                    format!("the activation of `{name}` must be the name of a type such as `Tanh` or `my_module::Square`, as in {example}"),
-                );
-                None
-            }
-        },
-        Some(other) => {
-            errors.spanned(
-                other,
-                format!("the second argument of `Dense` must be an activation type such as `Tanh`, as in {example}"),
-            );
-            None
-        }
-        None => {
-            errors.spanned(
-                args,
-                format!(
-                    "layer `{name}` needs an activation after its width, as in {example} (use `Identity` for a linear layer)"
-                ),
-            );
-            None
-        }
-    };
-    if let Some(extra) = args_iter.next() {
-        errors.spanned(
-            extra,
-            "`Dense` takes two arguments, a width and an activation; remove this one",
-        );
-        return None;
-    }
-    let activation = activation?;
+    let Args { width, activation } = (kind.parse)(name, args, errors)?;
     if !is_last && names_softmax(&activation) {
         errors.spanned(
             &activation,
@@ -464,7 +436,7 @@ fn layer(name: &Ident, value: &Value, is_last: bool, errors: &mut Errors) -> Opt
             ),
         );
     }
-    Some((width?, activation))
+    Some((kind, width?, activation))
 }
 
 fn value_tokens(value: &Value) -> TokenStream {
@@ -475,8 +447,8 @@ fn value_tokens(value: &Value) -> TokenStream {
     }
 }
 
-/// The width argument of `Dense<WIDTH, _>`.
-fn generic_size(arg: &GenericArgument, name: &Ident, errors: &mut Errors) -> Option<Size> {
+/// A size given as a generic argument, such as the width of `Dense<WIDTH, _>`.
+pub fn generic_size(arg: &GenericArgument, name: &Ident, errors: &mut Errors) -> Option<Size> {
     let what = name.to_string();
     match arg {
         GenericArgument::Type(ty) => size(&Value::Type(Box::new(ty.clone())), &what, errors),
@@ -503,7 +475,7 @@ fn generic_size(arg: &GenericArgument, name: &Ident, errors: &mut Errors) -> Opt
 
 /// A path such as `Tanh`, `LeakyRelu<1, 5>` or `my::Square`, seen through
 /// the invisible groups of `macro_rules!` substitutions.
-fn activation_type(ty: &Type) -> Option<&Type> {
+pub fn activation_type(ty: &Type) -> Option<&Type> {
     match ty {
         Type::Path(_) => Some(ty),
         Type::Group(group) => activation_type(&group.elem),

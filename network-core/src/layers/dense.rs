@@ -5,11 +5,15 @@ use core::marker::PhantomData;
 
 use nalgebra::{SMatrix, SVector};
 
-use crate::{Activation, InitScheme, Rng, Scalar, kernels};
+use crate::{
+    Activation, Gradients, InitScheme, Layer, Parameters, Rng, Scalar, SliceArray, kernels,
+};
 
-/// A fully connected layer from `IN` to `OUT` units with activation `A`.
+/// A fully connected layer from `IN` to `OUT` units with activation `A`:
+/// `z = W a_prev + b`, `a = f(z)`.
 ///
-/// It holds exactly its parameters: `size_of` is
+/// Its parameters are the weights, column-major, then the biases. It holds
+/// exactly its parameters: `size_of` is
 /// `(OUT * IN + OUT) * size_of::<T>()`.
 #[repr(C)]
 pub struct Dense<T: Scalar, const IN: usize, const OUT: usize, A> {
@@ -22,7 +26,7 @@ pub struct Dense<T: Scalar, const IN: usize, const OUT: usize, A> {
 
 impl<T: Scalar, const IN: usize, const OUT: usize, A> Dense<T, IN, OUT, A> {
     /// The number of parameters, `OUT * IN + OUT`.
-    pub const PARAMETERS: usize = OUT * IN + OUT;
+    pub const PARAMETERS: usize = <Self as Parameters<T>>::PARAMETERS;
 
     /// A layer with the given weights and biases.
     pub const fn new(w: SMatrix<T, OUT, IN>, b: SVector<T, OUT>) -> Self {
@@ -36,6 +40,14 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A> Dense<T, IN, OUT, A> {
     /// A layer whose parameters are all zero.
     pub fn zeros() -> Self {
         Self::new(SMatrix::zeros(), SVector::zeros())
+    }
+
+    /// Draws the weights from `scheme` (fan-in `IN`, fan-out `OUT`) and zeroes
+    /// the biases; overrides the activation's default for this layer.
+    pub fn init_with(&mut self, scheme: InitScheme, rng: &mut Rng) {
+        self.w
+            .apply(|w| *w = T::constant(scheme.sample(rng, IN, OUT)));
+        self.b.fill(T::zero());
     }
 
     /// `z = W a_prev + b` for each column (sample) of `a_prev`.
@@ -66,14 +78,6 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation> Dense<T, IN, O
     /// [`A::INIT`](Activation::INIT), and zeroes the biases.
     pub fn init(&mut self, rng: &mut Rng) {
         self.init_with(A::INIT, rng);
-    }
-
-    /// Draws the weights from `scheme` (fan-in `IN`, fan-out `OUT`) and zeroes
-    /// the biases; overrides the activation's default for this layer.
-    pub fn init_with(&mut self, scheme: InitScheme, rng: &mut Rng) {
-        self.w
-            .apply(|w| *w = T::constant(scheme.sample(rng, IN, OUT)));
-        self.b.fill(T::zero());
     }
 }
 
@@ -132,5 +136,95 @@ impl<T: Scalar, const IN: usize, const OUT: usize> DenseGradients<T, IN, OUT> {
     /// The gradients as two mutable slices, in the order of [`Dense::parameters`].
     pub fn parameters_mut(&mut self) -> [&mut [T]; 2] {
         [self.w.as_mut_slice(), self.b.as_mut_slice()]
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, A> Parameters<T> for Dense<T, IN, OUT, A> {
+    const PARAMETERS: usize = OUT * IN + OUT;
+
+    fn slices(&self) -> impl Iterator<Item = &[T]> {
+        self.parameters().into_iter()
+    }
+
+    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.parameters_mut().into_iter()
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize> Parameters<T> for DenseGradients<T, IN, OUT> {
+    const PARAMETERS: usize = Dense::<T, IN, OUT, ()>::PARAMETERS;
+
+    fn slices(&self) -> impl Iterator<Item = &[T]> {
+        self.parameters().into_iter()
+    }
+
+    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        self.parameters_mut().into_iter()
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize> Gradients<T> for DenseGradients<T, IN, OUT> {
+    fn zeros() -> Self {
+        DenseGradients::zeros()
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, A> Layer<T, IN, OUT> for Dense<T, IN, OUT, A> {
+    type Gradients = DenseGradients<T, IN, OUT>;
+
+    fn zeroed() -> Self {
+        Dense::zeros()
+    }
+
+    fn init(&mut self, scheme: InitScheme, rng: &mut Rng) {
+        self.init_with(scheme, rng);
+    }
+
+    /// `z = W a_prev + b 1^T`.
+    #[inline]
+    fn pre_activation<const B: usize>(&self, a_prev: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
+        self.affine(a_prev)
+    }
+
+    /// `dC/dW = delta a_prev^T`, `dC/db = delta 1`.
+    #[inline]
+    fn parameter_gradients_into<const B: usize>(
+        &self,
+        delta: &SMatrix<T, OUT, B>,
+        a_prev: &SMatrix<T, IN, B>,
+        grads: &mut DenseGradients<T, IN, OUT>,
+    ) {
+        kernels::outer_product_into(&mut grads.w, delta, a_prev);
+        kernels::row_sum_into(&mut grads.b, delta);
+    }
+
+    /// `W^T delta`.
+    #[inline]
+    fn input_gradient<const B: usize>(
+        &self,
+        delta: &SMatrix<T, OUT, B>,
+        _a_prev: &SMatrix<T, IN, B>,
+    ) -> SMatrix<T, IN, B> {
+        self.transposed_mul(delta)
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, A> SliceArray<T, 2> for Dense<T, IN, OUT, A> {
+    fn slice_array(&self) -> [&[T]; 2] {
+        self.parameters()
+    }
+
+    fn slice_array_mut(&mut self) -> [&mut [T]; 2] {
+        self.parameters_mut()
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize> SliceArray<T, 2> for DenseGradients<T, IN, OUT> {
+    fn slice_array(&self) -> [&[T]; 2] {
+        self.parameters()
+    }
+
+    fn slice_array_mut(&mut self) -> [&mut [T]; 2] {
+        self.parameters_mut()
     }
 }

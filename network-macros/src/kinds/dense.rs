@@ -1,0 +1,87 @@
+//! `Dense<WIDTH, ACTIVATION>`: a fully connected layer of `WIDTH` units.
+
+use quote::quote;
+use syn::{AngleBracketedGenericArguments, GenericArgument, Ident};
+
+use super::{Args, Emit, Kind};
+use crate::validate::{Errors, activation_type, generic_size};
+
+pub const DENSE: Kind = Kind {
+    name: "Dense",
+    example: "Dense<4, Tanh>",
+    grammar: "Dense<WIDTH, Activation>",
+    // The weights, then the biases.
+    slices: 2,
+    parse,
+    layer_type: |e| {
+        let Emit {
+            krate,
+            inputs,
+            outputs,
+            activation,
+        } = e;
+        quote!(#krate::Dense<T, #inputs, #outputs, #activation>)
+    },
+    gradients_type: |e| {
+        let Emit {
+            krate,
+            inputs,
+            outputs,
+            ..
+        } = e;
+        quote!(#krate::DenseGradients<T, #inputs, #outputs>)
+    },
+};
+
+/// Checks `<WIDTH, ACTIVATION>`.
+fn parse(name: &Ident, args: &AngleBracketedGenericArguments, errors: &mut Errors) -> Option<Args> {
+    let example = format!("`{name}: Dense<4, Tanh>`");
+    let mut args_iter = args.args.iter();
+    let Some(width_arg) = args_iter.next() else {
+        errors.spanned(
+            args,
+            format!("`Dense` needs a width and an activation, as in {example}"),
+        );
+        return None;
+    };
+    let width = generic_size(width_arg, name, errors);
+    let activation = match args_iter.next() {
+        Some(GenericArgument::Type(ty)) => match activation_type(ty) {
+            Some(ty) => Some(ty.clone()),
+            None => {
+                errors.spanned(
+                    ty,
+                    format!("the activation of `{name}` must be the name of a type such as `Tanh` or `my_module::Square`, as in {example}"),
+                );
+                None
+            }
+        },
+        Some(other) => {
+            errors.spanned(
+                other,
+                format!("the second argument of `Dense` must be an activation type such as `Tanh`, as in {example}"),
+            );
+            None
+        }
+        None => {
+            errors.spanned(
+                args,
+                format!(
+                    "layer `{name}` needs an activation after its width, as in {example} (use `Identity` for a linear layer)"
+                ),
+            );
+            None
+        }
+    };
+    if let Some(extra) = args_iter.next() {
+        errors.spanned(
+            extra,
+            "`Dense` takes two arguments, a width and an activation; remove this one",
+        );
+        return None;
+    }
+    Some(Args {
+        width,
+        activation: activation?,
+    })
+}
