@@ -43,6 +43,7 @@ extern crate std;
 pub mod activation;
 mod clip;
 pub mod codegen;
+pub mod convolution;
 mod data;
 pub mod dataset;
 #[cfg(any(fma_compiled_in, fma_detectable))]
