@@ -67,6 +67,31 @@ network! {
     }
 }
 
+// Convolution and pooling, 2-D: padding, stride, max and average pooling,
+// an implicit flatten into the dense output layer.
+network! {
+    struct SmallLeNet {
+        input: [2, 7, 7],
+        conv1: Conv2d<3, 3, Tanh, padding = 1>,
+        pool1: MaxPool2d<2, stride = 1>,
+        conv2: Conv2d<2, 3, Sigmoid, stride = 2>,
+        pool2: AvgPool2d<2>,
+        output: Dense<3, Softmax>,
+    }
+}
+
+// 1-D: stride and padding, overlapping max windows, average pooling.
+network! {
+    struct Sequence {
+        input: [2, 11],
+        conv1: Conv1d<3, 3, Tanh, stride = 2, padding = 1>,
+        pool1: MaxPool1d<3, stride = 1>,
+        conv2: Conv1d<2, 2, Softplus>,
+        pool2: AvgPool1d<2>,
+        output: Dense<2, Identity>,
+    }
+}
+
 /// The finite-difference step for [`check_gradients`].
 const H: f64 = 1e-6;
 
@@ -450,4 +475,21 @@ fn f32_networks_train() {
         &mut grads,
     );
     assert!(loss.is_finite() && grads.all_finite());
+}
+
+#[test]
+fn convolutions_and_pooling() {
+    // 2 x 7 x 7 -> conv 3 x 7 x 7 -> max 3 x 6 x 6 -> conv 2 x 2 x 2 ->
+    // average 2 x 1 x 1 -> 3.
+    assert_eq!(SmallLeNet::<f64>::INPUTS, 98);
+    assert_eq!(
+        SmallLeNet::<f64>::PARAMETERS,
+        (2 * 9 + 1) * 3 + (3 * 9 + 1) * 2 + (2 + 1) * 3
+    );
+    check::<SmallLeNet<f64>, SoftmaxCrossEntropy, 98, 3>("small-lenet", 50, one_hot);
+    check::<SmallLeNet<f64>, HalfSquaredError, 98, 3>("small-lenet", 51, real);
+    // 2 x 11 -> conv 3 x 6 -> max 3 x 4 -> conv 2 x 3 -> average 2 x 1 -> 2.
+    assert_eq!(Sequence::<f64>::PARAMETERS, (2 * 3 + 1) * 3 + (3 * 2 + 1) * 2 + (2 + 1) * 2);
+    check::<Sequence<f64>, HalfSquaredError, 22, 2>("sequence", 52, real);
+    check::<Sequence<f64>, MeanSquaredError, 22, 2>("sequence", 53, real);
 }

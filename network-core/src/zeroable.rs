@@ -8,6 +8,7 @@
 //! [`boxed_zeroed`] instead asks the allocator for zeroed memory and never
 //! materialises the value anywhere else.
 
+use crate::layers::{Conv, ConvGradients, NoGradients, Pool};
 use crate::{Dense, DenseGradients, Scalar};
 
 /// A type for which the all-zero bit pattern is a valid value.
@@ -40,6 +41,34 @@ unsafe impl<T: Scalar + Zeroable, const IN: usize, const OUT: usize> Zeroable
     for DenseGradients<T, IN, OUT>
 {
 }
+
+// SAFETY: as for `Dense`: two arrays of `T` and a `PhantomData`.
+unsafe impl<
+    T: Scalar + Zeroable,
+    const IN: usize,
+    const OUT: usize,
+    const K: usize,
+    const C: usize,
+    G,
+    A,
+> Zeroable for Conv<T, IN, OUT, K, C, G, A>
+{
+}
+
+// SAFETY: as for `Dense`: two arrays of `T`.
+unsafe impl<T: Scalar + Zeroable, const K: usize, const C: usize> Zeroable
+    for ConvGradients<T, K, C>
+{
+}
+
+// SAFETY: a `PhantomData` alone, zero-sized.
+unsafe impl<T: Scalar + Zeroable, const IN: usize, const OUT: usize, G, M> Zeroable
+    for Pool<T, IN, OUT, G, M>
+{
+}
+
+// SAFETY: zero-sized.
+unsafe impl Zeroable for NoGradients {}
 
 /// A `Zeroable` value built directly in zeroed heap memory, never on the
 /// stack.

@@ -24,8 +24,13 @@ struct Names<'a> {
     impl_params: TokenStream,
     /// `H, `, for naming the types.
     args: TokenStream,
-    /// `sizes[0]` is the input width, `sizes[l]` the width of layer `l`.
-    sizes: Vec<&'a Size>,
+    /// `sizes[0]` is the input's values per sample, `sizes[l]` layer `l`'s.
+    sizes: Vec<Size>,
+    /// Each layer's activation (`Identity` for kinds without one).
+    activations: Vec<TokenStream>,
+    /// Each layer's geometry marker type (declared only for the kinds
+    /// whose `items` use it).
+    geometries: Vec<Ident>,
 }
 
 pub fn expand(net: &Net) -> TokenStream {
@@ -36,8 +41,10 @@ pub fn expand(net: &Net) -> TokenStream {
     let inherent_impl = inherent_impl(&names);
     let network_impl = network_impl(&names);
     let zeroable_impls = zeroable_impls(&names);
+    let geometries = geometries(&names);
     let krate = &net.krate;
     quote! {
+        #geometries
         #network_struct
         #gradients_struct
         #cache_struct
@@ -69,8 +76,23 @@ impl<'a> Names<'a> {
                 args.extend(quote!(#ident,));
             }
         }
-        let mut sizes = vec![&net.input];
-        sizes.extend(net.layers.iter().map(|layer| &layer.width));
+        let span = net.name.span();
+        let mut sizes = vec![net.input.values(span)];
+        sizes.extend(net.layers.iter().map(|layer| layer.output.values(span)));
+        let krate = &net.krate;
+        let activations = net
+            .layers
+            .iter()
+            .map(|layer| match &layer.activation {
+                Some(activation) => quote!(#activation),
+                None => quote!(#krate::Identity),
+            })
+            .collect();
+        let geometries = net
+            .layers
+            .iter()
+            .map(|layer| format_ident!("{}{}Geometry", net.name, camel_case(&layer.name)))
+            .collect();
         Names {
             net,
             krate: &net.krate,
@@ -80,24 +102,31 @@ impl<'a> Names<'a> {
             impl_params,
             args,
             sizes,
+            activations,
+            geometries,
         }
     }
 
     fn input(&self) -> &Size {
-        self.sizes[0]
+        &self.sizes[0]
     }
 
     fn output(&self) -> &Size {
-        self.sizes[self.sizes.len() - 1]
+        &self.sizes[self.sizes.len() - 1]
     }
 
     /// `(layer number from 1, layer, inputs, outputs)` for every layer.
-    fn layers(&self) -> impl Iterator<Item = (usize, &'a Layer, &'a Size, &'a Size)> + '_ {
+    fn layers(&self) -> impl Iterator<Item = (usize, &'a Layer, &Size, &Size)> + '_ {
         self.net
             .layers
             .iter()
             .enumerate()
-            .map(|(i, layer)| (i + 1, layer, self.sizes[i], self.sizes[i + 1]))
+            .map(|(i, layer)| (i + 1, layer, &self.sizes[i], &self.sizes[i + 1]))
+    }
+
+    /// Layer `l`'s activation (from 1).
+    fn activation(&self, l: usize) -> &TokenStream {
+        &self.activations[l - 1]
     }
 
     /// `a_l` for `l >= 1`, and the input `x` for `l = 0`.
@@ -120,11 +149,21 @@ impl<'a> Names<'a> {
     }
 
     fn emit<'b>(&'b self, layer: &'b Layer, inputs: &'b Size, outputs: &'b Size) -> Emit<'b> {
+        let index = self
+            .net
+            .layers
+            .iter()
+            .position(|l| core::ptr::eq(l, layer))
+            .unwrap_or(0);
         Emit {
             krate: self.krate,
+            input: &layer.input,
             inputs,
             outputs,
-            activation: &layer.activation,
+            sizes: &layer.sizes,
+            activation: &self.activations[index],
+            geometry: &self.geometries[index],
+            name: &layer.name,
         }
     }
 }
@@ -328,7 +367,7 @@ fn forward_steps(n: &Names) -> TokenStream {
             let a = Names::activation_name(l - 1);
             quote!(&#a)
         };
-        let (field, activation) = (&layer.name, &layer.activation);
+        let (field, activation) = (&layer.name, n.activation(l));
         quote! {
             let #z: SMatrix<T, #outputs, B> = self.#field.pre_activation(#prev);
             let #a: SMatrix<T, #outputs, B> = <#activation as #krate::Activation>::forward(&#z);
@@ -359,8 +398,7 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
             self.#field.parameter_gradients_into(&#delta, #prev_value, #grad_theta);
         });
         if l > 1 {
-            let below = &layers[l - 2];
-            let (z_prev, below_activation) = (format_ident!("z{}", l - 1), &below.1.activation);
+            let (z_prev, below_activation) = (format_ident!("z{}", l - 1), n.activation(l - 1));
             let delta_prev = format_ident!("delta{}", l - 1);
             let grad_a_prev = format_ident!("grad_a{}", l - 1);
             steps.extend(quote! {
@@ -390,7 +428,7 @@ fn inherent_impl(n: &Names) -> TokenStream {
     } = n;
     let name = &net.name;
     let (input, output) = (n.input(), n.output());
-    let output_activation = &net.layers[net.layers.len() - 1].activation;
+    let output_activation = n.activation(net.layers.len());
     let layers = net.layers.len();
     let this = quote!(<Self as #krate::Network<T, #input, #output>>);
     quote! {
@@ -491,9 +529,9 @@ fn network_impl(n: &Names) -> TokenStream {
     let name = &net.name;
     let (input, output) = (n.input(), n.output());
     let layers = net.layers.len();
-    let output_activation = &net.layers[layers - 1].activation;
+    let output_activation = n.activation(layers);
     let fields: Vec<_> = net.layers.iter().map(|layer| &layer.name).collect();
-    let activations = net.layers.iter().map(|layer| &layer.activation);
+    let activations = &n.activations;
     let forward = forward_steps(n);
     let a_last = format_ident!("a{}", layers);
     let cache_fields =
@@ -513,7 +551,13 @@ fn network_impl(n: &Names) -> TokenStream {
         .collect();
     let architecture = architecture(n);
     let layer_names = net.layers.iter().map(|layer| layer.name.to_string());
-    let sizes = &n.sizes;
+    // The input's dimensions, then every layer's sizes.
+    let sizes = n
+        .net
+        .input
+        .dims()
+        .into_iter()
+        .chain(n.net.layers.iter().flat_map(|layer| &layer.sizes));
     quote! {
         #parameters_impl
 
@@ -622,17 +666,63 @@ fn architecture(n: &Names) -> String {
         Size::Literal(value, _) => value.to_string(),
         Size::Path(tokens) | Size::Block(tokens) => tokens.to_string(),
     };
-    let mut text = format!("input: {}", size(n.input()));
-    for (_, layer, _, outputs) in n.layers() {
-        let activation = &layer.activation;
-        let activation = quote!(#activation).to_string().replace(' ', "");
-        text.push_str(&format!(
-            ", {}: {}<{}, {}>",
-            layer.name,
-            layer.kind.name,
-            size(outputs),
-            activation
-        ));
+    let dims: Vec<String> = n.net.input.dims().into_iter().map(size).collect();
+    let mut text = match dims.as_slice() {
+        [one] if matches!(n.net.input, crate::shape::Shape::Flat(_)) => format!("input: {one}"),
+        many => format!("input: [{}]", many.join(", ")),
+    };
+    for layer in &n.net.layers {
+        let named = layer.kind.named;
+        let positional = layer.sizes.len() - named.len();
+        let mut args: Vec<String> = layer.sizes[..positional].iter().map(size).collect();
+        if let Some(activation) = &layer.activation {
+            args.push(quote!(#activation).to_string().replace(' ', ""));
+        }
+        for (name, value) in named.iter().zip(&layer.sizes[positional..]) {
+            args.push(format!("{name} = {}", size(value)));
+        }
+        text.push_str(&format!(", {}: {}<{}>", layer.name, layer.kind.name, args.join(", ")));
     }
     text
+}
+
+/// The geometry marker types of the layers whose kinds need one (convolution
+/// and pooling), with the impls that give them their shapes.
+fn geometries(n: &Names) -> TokenStream {
+    let mut out = TokenStream::new();
+    for (l, layer, inputs, outputs) in n.layers() {
+        let emit = n.emit(layer, inputs, outputs);
+        let items = (layer.kind.items)(&emit);
+        if items.is_empty() {
+            continue;
+        }
+        let (vis, geometry) = (&n.net.vis, &n.geometries[l - 1]);
+        let doc = format!(
+            "The geometry of layer `{}` of [`{}`], for its type.",
+            layer.name, n.net.name
+        );
+        out.extend(quote! {
+            #[doc = #doc]
+            #[doc(hidden)]
+            #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+            #vis struct #geometry;
+            #items
+        });
+    }
+    out
+}
+
+/// `conv_1` -> `Conv1`, for the names of generated types.
+fn camel_case(ident: &Ident) -> String {
+    let text = ident.to_string();
+    let text = text.strip_prefix("r#").unwrap_or(&text);
+    text.split('_')
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect()
 }

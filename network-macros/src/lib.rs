@@ -10,6 +10,7 @@
 mod expand;
 mod kinds;
 mod parse;
+mod shape;
 mod validate;
 
 use proc_macro::TokenStream;

@@ -5,8 +5,8 @@
 //! network! {
 //!     #[attributes] /// docs
 //!     VIS struct NAME<const P: usize, ...> {
-//!         input: SIZE,
-//!         #[attributes] VIS LAYER_NAME: Dense<SIZE, ACTIVATION>,
+//!         input: SIZE | [SIZE, SIZE] | [SIZE, SIZE, SIZE],
+//!         #[attributes] VIS LAYER_NAME: KIND<ARGUMENTS>,
 //!         ...
 //!     }
 //! }
@@ -44,6 +44,9 @@ pub enum Value {
     Block(TokenStream),
     /// `-2`: a negative width, reported by `validate`.
     Negative(TokenStream),
+    /// `[6, 100]`, `[1, 28, 28]`: an input of channels x length or channels x
+    /// height x width; the tokens are the whole list, for spans.
+    List(Vec<Value>, TokenStream),
     /// `H`, `config::WIDTH`, `Dense<4, Tanh>`, ...
     Type(Box<Type>),
 }
@@ -124,6 +127,18 @@ impl Parse for Field {
     }
 }
 
+impl ToTokens for Value {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match self {
+            Value::Literal(lit) => lit.to_tokens(tokens),
+            Value::Block(inner) | Value::Negative(inner) | Value::List(_, inner) => {
+                tokens.extend(inner.clone())
+            }
+            Value::Type(ty) => ty.to_tokens(tokens),
+        }
+    }
+}
+
 impl Value {
     fn parse(input: ParseStream, name: &Ident) -> syn::Result<Self> {
         if input.peek(Lit) {
@@ -132,6 +147,28 @@ impl Value {
         if input.peek(syn::token::Brace) {
             let block: syn::Block = input.parse()?;
             return Ok(Value::Block(block.into_token_stream()));
+        }
+        if input.peek(syn::token::Bracket) {
+            let content;
+            let bracket = syn::bracketed!(content in input);
+            let mut items = Vec::new();
+            while !content.is_empty() {
+                items.push(Value::parse(&content, name)?);
+                if content.is_empty() {
+                    break;
+                }
+                content.parse::<Token![,]>()?;
+            }
+            let mut tokens = TokenStream::new();
+            bracket.surround(&mut tokens, |inner| {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        <Token![,]>::default().to_tokens(inner);
+                    }
+                    item.to_tokens(inner);
+                }
+            });
+            return Ok(Value::List(items, tokens));
         }
         if input.peek(Token![-]) {
             let minus: Token![-] = input.parse()?;

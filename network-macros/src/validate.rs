@@ -13,7 +13,8 @@ use syn::{
     Visibility,
 };
 
-use crate::kinds::{self, Args, Kind};
+use crate::kinds::{self, Args, Kind, Rule};
+use crate::shape::Shape;
 use crate::parse::{Spec, Value};
 
 /// A network known to be well formed.
@@ -26,20 +27,25 @@ pub struct Net {
     pub name: Ident,
     /// The user's generic parameters: const parameters only.
     pub generics: Generics,
-    pub input: Size,
+    /// One sample at the input.
+    pub input: Shape,
     /// At least one.
     pub layers: Vec<Layer>,
 }
 
-/// A layer of a known kind.
+/// A layer of a known kind, whose input fits it.
 pub struct Layer {
     pub attrs: Vec<Attribute>,
     pub vis: Visibility,
     pub name: Ident,
     pub kind: &'static Kind,
-    /// Its outputs per sample.
-    pub width: Size,
-    pub activation: Type,
+    /// Its sizes, in its kind's order, defaults filled in.
+    pub sizes: Vec<Size>,
+    /// `f` in `a = f(z)`; `None` for kinds without one (`Identity`).
+    pub activation: Option<Type>,
+    /// One sample before and after the layer.
+    pub input: Shape,
+    pub output: Shape,
 }
 
 /// A width: a checked literal or a const expression left to rustc.
@@ -108,7 +114,7 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
                     "`input` is not a layer and takes no attributes or visibility",
                 );
             }
-            input_size(&first.value, &mut errors)
+            input_shape(&first.value, &mut errors)
         }
         None => {
             match fields.peek() {
@@ -137,6 +143,18 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
         fields.peek().map(|field| field.name.clone())
     };
 
+    let params: Vec<Ident> = spec
+        .generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            GenericParam::Const(c) => Some(c.ident.clone()),
+            _ => None,
+        })
+        .collect();
+    // The shape so far (unknown after an error), and what gave it.
+    let mut shape = input.clone();
+    let mut after = "the input".to_string();
     let mut layers: Vec<Layer> = Vec::new();
     let mut seen: Vec<Ident> = Vec::new();
     let field_count = fields.len();
@@ -164,20 +182,41 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
             );
         }
         seen.push(field.name.clone());
-        if let Some((kind, width, activation)) =
-            layer(&field.name, &field.value, is_last, &mut errors)
-        {
-            layers.push(Layer {
-                attrs: field.attrs,
-                vis: match field.vis {
-                    Visibility::Inherited => spec.vis.clone(),
-                    vis => vis,
-                },
-                name: field.name,
-                kind,
-                width,
-                activation,
-            });
+        let declared = layer(&field.name, &field.value, is_last, &mut errors);
+        let Some((kind, kind_ident, sizes, activation)) = declared else {
+            shape = None;
+            continue;
+        };
+        let Some(layer_input) = shape.take() else {
+            continue;
+        };
+        let rule = Rule {
+            name: &field.name,
+            input: &layer_input,
+            after: &after,
+            sizes: &sizes,
+            span: kind_ident.span(),
+            params: &params,
+        };
+        match (kind.output)(&rule) {
+            Ok(output) => {
+                shape = Some(output.clone());
+                after = format!("`{}`", field.name);
+                layers.push(Layer {
+                    attrs: field.attrs,
+                    vis: match field.vis {
+                        Visibility::Inherited => spec.vis.clone(),
+                        vis => vis,
+                    },
+                    name: field.name,
+                    kind,
+                    sizes,
+                    activation,
+                    input: layer_input,
+                    output,
+                });
+            }
+            Err(message) => errors.spanned(&kind_ident, message),
         }
     }
     if input.is_some() && seen.is_empty() {
@@ -267,8 +306,40 @@ fn is_usize(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident("usize"))
 }
 
+/// `input: N`, `input: [C, L]` or `input: [C, H, W]`.
+fn input_shape(value: &Value, errors: &mut Errors) -> Option<Shape> {
+    let Value::List(items, tokens) = value else {
+        return input_size(value, errors).map(Shape::Flat);
+    };
+    let dims: Vec<Option<Size>> = items.iter().map(|item| input_size(item, errors)).collect();
+    let dims: Option<Vec<Size>> = dims.into_iter().collect();
+    match dims?.as_slice() {
+        [n] => Some(Shape::Flat(n.clone())),
+        [c, l] => Some(Shape::Seq {
+            channels: c.clone(),
+            length: l.clone(),
+        }),
+        [c, h, w] => Some(Shape::Image {
+            channels: c.clone(),
+            height: h.clone(),
+            width: w.clone(),
+        }),
+        _ => {
+            errors.spanned(
+                tokens,
+                "`input` is a width (`input: 784`), channels x length (`input: [6, 100]`) or channels x height x width (`input: [1, 28, 28]`)",
+            );
+            None
+        }
+    }
+}
+
 fn input_size(value: &Value, errors: &mut Errors) -> Option<Size> {
     match value {
+        Value::List(_, tokens) => {
+            errors.spanned(tokens, "the sizes of `input` are numbers, not lists");
+            None
+        }
         Value::Type(ty) if matches!(&**ty, Type::Path(p) if has_arguments(p)) => {
             errors.spanned(
                 ty,
@@ -302,6 +373,13 @@ fn size(value: &Value, what: &str, errors: &mut Errors) -> Option<Size> {
     match value {
         Value::Literal(lit) => literal_size(lit, what, errors),
         Value::Block(block) => Some(Size::Block(block.clone())),
+        Value::List(_, tokens) => {
+            errors.spanned(
+                tokens,
+                format!("the width of `{what}` must be a number, not a list"),
+            );
+            None
+        }
         Value::Negative(tokens) => {
             errors.spanned(
                 tokens,
@@ -377,7 +455,7 @@ fn layer(
     value: &Value,
     is_last: bool,
     errors: &mut Errors,
-) -> Option<(&'static Kind, Size, Type)> {
+) -> Option<(&'static Kind, Ident, Vec<Size>, Option<Type>)> {
     let example = format!("`{name}: Dense<4, Tanh>`");
     let path = match value {
         Value::Type(ty) if matches!(&**ty, Type::Path(p) if p.qself.is_none()) => match &**ty {
@@ -388,7 +466,7 @@ fn layer(
             errors.spanned(ty, format!("expected a layer such as {example}"));
             return None;
         }
-        Value::Literal(_) | Value::Block(_) | Value::Negative(_) => {
+        Value::Literal(_) | Value::Block(_) | Value::Negative(_) | Value::List(..) => {
             errors.spanned(
                 value_tokens(value),
                 format!("`{name}` is a layer and needs a layer type, as in {example}; only `input` is a bare width"),
@@ -415,7 +493,7 @@ fn layer(
         PathArguments::None => {
             errors.spanned(
                 &last.ident,
-                format!("`{kind_name}` needs a width and an activation, as in {kind_example}"),
+                format!("`{kind_name}` needs {}, as in {kind_example}", kind.needs),
             );
             return None;
         }
@@ -427,24 +505,22 @@ fn layer(
             return None;
         }
     };
-    let Args { width, activation } = (kind.parse)(name, args, errors)?;
-    if !is_last && names_softmax(&activation) {
-        errors.spanned(
-            &activation,
-            format!(
-                "`Softmax` normalises a whole layer and may only be the output (last) layer's activation, but `{name}` is followed by more layers"
-            ),
-        );
+    let Args { sizes, activation } = (kind.parse)(name, args, errors)?;
+    if let Some(activation) = &activation {
+        if !is_last && names_softmax(activation) {
+            errors.spanned(
+                activation,
+                format!(
+                    "`Softmax` normalises a whole layer and may only be the output (last) layer's activation, but `{name}` is followed by more layers"
+                ),
+            );
+        }
     }
-    Some((kind, width?, activation))
+    Some((kind, last.ident.clone(), sizes?, activation))
 }
 
 fn value_tokens(value: &Value) -> TokenStream {
-    match value {
-        Value::Literal(lit) => lit.into_token_stream(),
-        Value::Block(tokens) | Value::Negative(tokens) => tokens.clone(),
-        Value::Type(ty) => ty.into_token_stream(),
-    }
+    value.to_token_stream()
 }
 
 /// A size given as a generic argument, such as the width of `Dense<WIDTH, _>`.

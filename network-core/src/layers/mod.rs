@@ -19,9 +19,13 @@
 //! A new kind is one file here implementing [`Layer`], one entry in the
 //! macro's table of kinds, and its tests.
 
+mod conv;
 mod dense;
+mod pool;
 
+pub use conv::{Conv, ConvGeometry, ConvGradients};
 pub use dense::{Dense, DenseGradients};
+pub use pool::{Average, Max, NoGradients, Pool, PoolGeometry, PoolKind};
 
 use nalgebra::SMatrix;
 

@@ -1,24 +1,31 @@
 //! `Dense<WIDTH, ACTIVATION>`: a fully connected layer of `WIDTH` units.
+//! After a sequence or an image it takes the values in channel, row,
+//! column order (PyTorch's `flatten(1)`): the storage is already that order,
+//! so the flatten costs nothing.
 
 use quote::quote;
 use syn::{AngleBracketedGenericArguments, GenericArgument, Ident};
 
-use super::{Args, Emit, Kind};
+use super::{Args, Emit, Kind, Rule};
+use crate::shape::Shape;
 use crate::validate::{Errors, activation_type, generic_size};
 
 pub const DENSE: Kind = Kind {
     name: "Dense",
     example: "Dense<4, Tanh>",
-    grammar: "Dense<WIDTH, Activation>",
+    needs: "a width and an activation",
     // The weights, then the biases.
     slices: 2,
+    named: &[],
     parse,
+    output: |rule: &Rule<'_>| Ok(Shape::Flat(rule.sizes[0].clone())),
     layer_type: |e| {
         let Emit {
             krate,
             inputs,
             outputs,
             activation,
+            ..
         } = e;
         quote!(#krate::Dense<T, #inputs, #outputs, #activation>)
     },
@@ -31,6 +38,7 @@ pub const DENSE: Kind = Kind {
         } = e;
         quote!(#krate::DenseGradients<T, #inputs, #outputs>)
     },
+    items: |_| quote!(),
 };
 
 /// Checks `<WIDTH, ACTIVATION>`.
@@ -81,7 +89,7 @@ fn parse(name: &Ident, args: &AngleBracketedGenericArguments, errors: &mut Error
         return None;
     }
     Some(Args {
-        width,
-        activation: activation?,
+        sizes: width.map(|width| vec![width]),
+        activation: Some(activation?),
     })
 }

@@ -1,14 +1,18 @@
 //! The table of layer kinds: for each, how its declaration parses, its shape
-//! rule and the runtime types it emits. `validate` looks a layer's kind up
-//! here by name and `expand` writes the same lines for every kind, so a new
-//! kind is one module here (with its runtime file in `network-core`).
+//! rule, and the runtime types (and geometry) it emits. `validate` looks a
+//! layer's kind up here by name and threads the shape through the chain;
+//! `expand` writes the same lines for every kind. A new kind is one module
+//! here, one file in `network-core/src/layers/`, and its tests.
 
+mod conv;
 mod dense;
+mod pool;
 
-use proc_macro2::TokenStream;
-use syn::{AngleBracketedGenericArguments, Ident, Type};
+use proc_macro2::{Span, TokenStream};
+use syn::{AngleBracketedGenericArguments, Expr, GenericArgument, Ident, Type};
 
-use crate::validate::{Errors, Size};
+use crate::shape::Shape;
+use crate::validate::{Errors, Size, generic_size};
 
 /// One kind of layer.
 pub struct Kind {
@@ -16,57 +20,181 @@ pub struct Kind {
     pub name: &'static str,
     /// A declaration of one, for error messages: `Dense<4, Tanh>`.
     pub example: &'static str,
-    /// Its grammar, for error messages: `Dense<WIDTH, Activation>`.
-    pub grammar: &'static str,
+    /// What its arguments are, for error messages: "a width and an
+    /// activation".
+    pub needs: &'static str,
+    /// How many slices its parameters are (its runtime type's `SliceArray`).
+    pub slices: usize,
+    /// The names of its last sizes, written `name = value` (`stride`).
+    pub named: &'static [&'static str],
     /// Checks the angle-bracketed arguments of the layer `name`, reporting
     /// every problem, and returns what they declare.
     pub parse: fn(&Ident, &AngleBracketedGenericArguments, &mut Errors) -> Option<Args>,
-    /// How many slices its parameters are (its runtime type's `SliceArray`).
-    pub slices: usize,
-    /// The runtime type of a layer with these inputs and outputs per sample.
+    /// The shape of its output, or the sentence that says why its input
+    /// does not fit.
+    pub output: fn(&Rule<'_>) -> Result<Shape, String>,
+    /// The runtime type of the layer.
     pub layer_type: fn(&Emit<'_>) -> TokenStream,
     /// The runtime type of its gradients.
     pub gradients_type: fn(&Emit<'_>) -> TokenStream,
+    /// Items the layer's type needs next to the network: the impl that
+    /// gives its geometry marker (`Emit::geometry`) its shape.
+    pub items: fn(&Emit<'_>) -> TokenStream,
 }
 
-/// What a layer's declaration says, once its activation is known to be
-/// well formed (so that rules on the activation are checked even where a
-/// size is not).
+/// What a layer's declaration says.
 pub struct Args {
-    /// Its outputs per sample, unless that argument was in error.
-    pub width: Option<Size>,
-    /// `f` in `a = f(z)`, as the user wrote it.
-    pub activation: Type,
+    /// Its sizes, in the kind's order (`Dense`: the width), every default
+    /// filled in; `None` if one of them was in error (the activation is
+    /// still checked then).
+    pub sizes: Option<Vec<Size>>,
+    /// `f` in `a = f(z)` as the user wrote it; `None` for kinds without one
+    /// (pooling), which apply `Identity`.
+    pub activation: Option<Type>,
+}
+
+/// What a kind's shape rule is given.
+pub struct Rule<'a> {
+    /// The layer's name.
+    pub name: &'a Ident,
+    /// Its input, and what gives it: "the input" or "`pool1`".
+    pub input: &'a Shape,
+    pub after: &'a str,
+    /// Its sizes, as [`Args::sizes`].
+    pub sizes: &'a [Size],
+    /// Where a computed size points.
+    pub span: Span,
+    /// The network's const parameters, which a computed size cannot use.
+    pub params: &'a [Ident],
 }
 
 /// What a kind's types are written from.
 pub struct Emit<'a> {
     /// The runtime crate's path.
     pub krate: &'a TokenStream,
-    /// The layer's inputs and outputs per sample.
+    /// The layer's input shape, and its values per sample in and out.
+    pub input: &'a Shape,
     pub inputs: &'a Size,
     pub outputs: &'a Size,
-    /// Its activation.
-    pub activation: &'a Type,
+    /// Its sizes, as [`Args::sizes`].
+    pub sizes: &'a [Size],
+    /// Its activation (`Identity` for kinds without one).
+    pub activation: &'a TokenStream,
+    /// The name of the geometry marker type generated for this layer.
+    pub geometry: &'a Ident,
+    /// The layer's name, for messages.
+    pub name: &'a Ident,
 }
 
 /// Every kind of layer a network can declare.
-pub const KINDS: &[Kind] = &[dense::DENSE];
+pub const KINDS: &[Kind] = &[
+    dense::DENSE,
+    conv::CONV1D,
+    conv::CONV2D,
+    pool::MAX_POOL1D,
+    pool::MAX_POOL2D,
+    pool::AVG_POOL1D,
+    pool::AVG_POOL2D,
+];
 
 /// The kind named `name`, if there is one.
 pub fn find(name: &Ident) -> Option<&'static Kind> {
     KINDS.iter().find(|kind| name == kind.name)
 }
 
-/// The layer kinds for an error message: "the layer type is
-/// `Dense<WIDTH, Activation>`", or "the layer types are `A<..>`, `B<..>`".
+/// The layer kinds for an error message: "the layer types are `Dense`,
+/// `Conv1d`, ... and `AvgPool2d`".
 pub fn grammar() -> String {
-    let each: Vec<_> = KINDS
-        .iter()
-        .map(|kind| format!("`{}`", kind.grammar))
-        .collect();
+    let each: Vec<_> = KINDS.iter().map(|kind| format!("`{}`", kind.name)).collect();
     match each.as_slice() {
         [one] => format!("the layer type is {one}"),
-        many => format!("the layer types are {}", many.join(", ")),
+        [rest @ .., last] => format!("the layer types are {} and {last}", rest.join(", ")),
+        [] => String::new(),
     }
+}
+
+/// A `name = value` argument (`stride = 2`), which syn parses as an
+/// associated const (a literal or block value) or type (a path value).
+pub fn named_size(arg: &GenericArgument, layer: &Ident, errors: &mut Errors) -> Option<(Ident, Option<Size>)> {
+    match arg {
+        GenericArgument::AssocConst(assoc) if assoc.generics.is_none() => {
+            let value = match &assoc.value {
+                Expr::Lit(_) | Expr::Block(_) | Expr::Unary(_) => {
+                    generic_size(&GenericArgument::Const(assoc.value.clone()), layer, errors)
+                }
+                other => {
+                    errors.spanned(
+                        other,
+                        format!("`{}` must be an integer literal, a const item or a `{{ const expression }}`", assoc.ident),
+                    );
+                    None
+                }
+            };
+            Some((assoc.ident.clone(), value))
+        }
+        GenericArgument::AssocType(assoc) if assoc.generics.is_none() => {
+            let value = generic_size(&GenericArgument::Type(assoc.ty.clone()), layer, errors);
+            Some((assoc.ident.clone(), value))
+        }
+        _ => None,
+    }
+}
+
+/// Reads the named arguments after the positional ones: each of `allowed`
+/// at most once. Returns their values in the order of `allowed` (`None`
+/// where not given), and `false` if any was in error.
+pub fn named_sizes(
+    rest: &[&GenericArgument],
+    allowed: &[&str],
+    layer: &Ident,
+    (kind, needs, example): (&str, &str, &str),
+    errors: &mut Errors,
+) -> (Vec<Option<Size>>, bool) {
+    let mut values: Vec<Option<Size>> = vec![None; allowed.len()];
+    let mut seen = vec![false; allowed.len()];
+    let mut ok = true;
+    for arg in rest {
+        let Some((ident, value)) = named_size(arg, layer, errors) else {
+            errors.spanned(
+                arg,
+                format!("`{kind}` takes {needs} and then only named arguments ({}), as in `{layer}: {example}`; remove this one",
+                    allowed.iter().map(|a| format!("`{a} = ..`")).collect::<Vec<_>>().join(", ")),
+            );
+            ok = false;
+            continue;
+        };
+        let Some(index) = allowed.iter().position(|a| ident == a) else {
+            errors.spanned(
+                &ident,
+                format!(
+                    "`{kind}` has no argument `{ident}`: its named arguments are {}",
+                    allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" and ")
+                ),
+            );
+            ok = false;
+            continue;
+        };
+        if seen[index] {
+            errors.spanned(&ident, format!("`{ident}` is given twice"));
+            ok = false;
+            continue;
+        }
+        seen[index] = true;
+        match value {
+            Some(v) => values[index] = Some(v),
+            None => ok = false,
+        }
+    }
+    (values, ok)
+}
+
+
+/// `1`, spanned where a default applies.
+pub fn one(span: Span) -> Size {
+    Size::Literal(1, span)
+}
+
+/// `0`, spanned where a default applies.
+pub fn zero(span: Span) -> Size {
+    Size::Literal(0, span)
 }

@@ -1,0 +1,263 @@
+//! A convolution layer, 1-D or 2-D: `z = W ⋆ a_prev + b`, `a = f(z)`.
+
+use core::fmt;
+use core::marker::PhantomData;
+
+use nalgebra::{SMatrix, SVector};
+
+use crate::convolution::{
+    Conv2dShape, conv2d_backward_input, conv2d_backward_weights, conv2d_forward,
+};
+use crate::{Activation, Gradients, InitScheme, Layer, Parameters, Rng, Scalar, SliceArray};
+
+/// The geometry of one convolution layer, as a type: `network!` declares one
+/// for each convolution it generates, so that the layer's type carries every
+/// size while stable Rust cannot compute `(L + 2p - k) / s + 1` from const
+/// parameters.
+pub trait ConvGeometry: 'static {
+    /// The geometry; a 1-D convolution has height 1
+    /// ([`Conv2dShape::conv1d`]).
+    const SHAPE: Conv2dShape;
+}
+
+/// A convolution layer: `OUT_CHANNELS` kernels of `KERNEL = C_in k_h k_w`
+/// weights slid over the input (a cross-correlation, PyTorch's convention),
+/// `z[o] = W[o] ⋆ a_prev + b[o]`, then `a = f(z)`.
+///
+/// `IN` and `OUT` are the values per sample, `C_in H W` and `C_out OH OW`
+/// (channel, row, column order); `G` gives the geometry. Its parameters are
+/// the weights, in PyTorch's `[out, in, kh, kw]` order, then the biases, so
+/// weights move between the two without transposes. It holds exactly its
+/// parameters: `size_of` is `(KERNEL + 1) * OUT_CHANNELS * size_of::<T>()`.
+#[repr(C)]
+pub struct Conv<
+    T: Scalar,
+    const IN: usize,
+    const OUT: usize,
+    const KERNEL: usize,
+    const OUT_CHANNELS: usize,
+    G,
+    A,
+> {
+    /// The weights: column `o` is output channel `o`'s kernel, in input
+    /// channel, row, column order.
+    pub w: SMatrix<T, KERNEL, OUT_CHANNELS>,
+    /// The biases, one per output channel.
+    pub b: SVector<T, OUT_CHANNELS>,
+    marker: PhantomData<fn() -> (G, A)>,
+}
+
+impl<
+    T: Scalar,
+    const IN: usize,
+    const OUT: usize,
+    const KERNEL: usize,
+    const OUT_CHANNELS: usize,
+    G: ConvGeometry,
+    A,
+> Conv<T, IN, OUT, KERNEL, OUT_CHANNELS, G, A>
+{
+    /// Proves, when the layer is used, that the const parameters agree with
+    /// the geometry (they are all written by `network!`, so this never fails
+    /// for a generated network).
+    const AGREES: () = {
+        let shape = G::SHAPE;
+        assert!(shape.check().is_ok(), "invalid convolution geometry");
+        assert!(shape.inputs() == IN, "IN is not C_in H W");
+        assert!(shape.outputs() == OUT, "OUT is not C_out OH OW");
+        assert!(shape.out_channels == OUT_CHANNELS, "OUT_CHANNELS");
+        assert!(shape.weights() == KERNEL * OUT_CHANNELS, "KERNEL is not C_in kh kw");
+    };
+
+    /// A layer with the given weights and biases.
+    pub const fn new(w: SMatrix<T, KERNEL, OUT_CHANNELS>, b: SVector<T, OUT_CHANNELS>) -> Self {
+        let () = Self::AGREES;
+        Conv {
+            w,
+            b,
+            marker: PhantomData,
+        }
+    }
+
+    /// A layer whose parameters are all zero.
+    pub fn zeros() -> Self {
+        Self::new(SMatrix::zeros(), SVector::zeros())
+    }
+
+    /// Draws the weights from `scheme` and zeroes the biases. The fans are
+    /// PyTorch's: `C_in k_h k_w` in, `C_out k_h k_w` out.
+    pub fn init_with(&mut self, scheme: InitScheme, rng: &mut Rng) {
+        let (kh, kw) = G::SHAPE.kernel;
+        let fan_out = OUT_CHANNELS * kh * kw;
+        self.w
+            .apply(|w| *w = T::constant(scheme.sample(rng, KERNEL, fan_out)));
+        self.b.fill(T::zero());
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, const K: usize, const C: usize, G, A> Clone
+    for Conv<T, IN, OUT, K, C, G, A>
+{
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, const K: usize, const C: usize, G, A> Copy
+    for Conv<T, IN, OUT, K, C, G, A>
+{
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, const K: usize, const C: usize, G, A> PartialEq
+    for Conv<T, IN, OUT, K, C, G, A>
+{
+    fn eq(&self, other: &Self) -> bool {
+        self.w == other.w && self.b == other.b
+    }
+}
+
+impl<
+    T: Scalar,
+    const IN: usize,
+    const OUT: usize,
+    const K: usize,
+    const C: usize,
+    G: ConvGeometry,
+    A: Activation,
+> fmt::Debug for Conv<T, IN, OUT, K, C, G, A>
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Conv")
+            .field("shape", &G::SHAPE)
+            .field("activation", &A::NAME)
+            .field("w", &self.w)
+            .field("b", &self.b)
+            .finish()
+    }
+}
+
+/// The gradients of a [`Conv`] layer's loss: same shapes as its parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
+pub struct ConvGradients<T: Scalar, const KERNEL: usize, const OUT_CHANNELS: usize> {
+    /// `dC/dW`, in the layout of [`Conv::w`].
+    pub w: SMatrix<T, KERNEL, OUT_CHANNELS>,
+    /// `dC/db`.
+    pub b: SVector<T, OUT_CHANNELS>,
+}
+
+impl<T: Scalar, const K: usize, const C: usize> ConvGradients<T, K, C> {
+    /// All-zero gradients.
+    pub fn zeros() -> Self {
+        ConvGradients {
+            w: SMatrix::zeros(),
+            b: SVector::zeros(),
+        }
+    }
+}
+
+/// `[w, b]` as slices, for the parameters and the gradients alike.
+macro_rules! weights_then_biases {
+    ($ty:ty, [$($params:tt)*]) => {
+        impl<$($params)*> SliceArray<T, 2> for $ty {
+            fn slice_array(&self) -> [&[T]; 2] {
+                [self.w.as_slice(), self.b.as_slice()]
+            }
+
+            fn slice_array_mut(&mut self) -> [&mut [T]; 2] {
+                [self.w.as_mut_slice(), self.b.as_mut_slice()]
+            }
+        }
+
+        impl<$($params)*> Parameters<T> for $ty {
+            const PARAMETERS: usize = (K + 1) * C;
+
+            fn slices(&self) -> impl Iterator<Item = &[T]> {
+                self.slice_array().into_iter()
+            }
+
+            fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+                self.slice_array_mut().into_iter()
+            }
+        }
+    };
+}
+
+weights_then_biases!(
+    Conv<T, IN, OUT, K, C, G, A>,
+    [T: Scalar, const IN: usize, const OUT: usize, const K: usize, const C: usize, G, A]
+);
+weights_then_biases!(ConvGradients<T, K, C>, [T: Scalar, const K: usize, const C: usize]);
+
+impl<T: Scalar, const K: usize, const C: usize> Gradients<T> for ConvGradients<T, K, C> {
+    fn zeros() -> Self {
+        ConvGradients::zeros()
+    }
+}
+
+impl<
+    T: Scalar,
+    const IN: usize,
+    const OUT: usize,
+    const K: usize,
+    const C: usize,
+    G: ConvGeometry,
+    A,
+> Layer<T, IN, OUT> for Conv<T, IN, OUT, K, C, G, A>
+{
+    type Gradients = ConvGradients<T, K, C>;
+
+    fn zeroed() -> Self {
+        Conv::zeros()
+    }
+
+    fn init(&mut self, scheme: InitScheme, rng: &mut Rng) {
+        self.init_with(scheme, rng);
+    }
+
+    /// `z = W ⋆ a_prev + b`.
+    fn pre_activation<const B: usize>(&self, a_prev: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
+        let mut z = SMatrix::<T, OUT, B>::zeros();
+        conv2d_forward(
+            &G::SHAPE,
+            self.w.as_slice(),
+            self.b.as_slice(),
+            a_prev.as_slice(),
+            z.as_mut_slice(),
+        );
+        z
+    }
+
+    /// `dC/dW = delta ⋆ a_prev` (a correlation of `delta` with the input),
+    /// `dC/db = Σ delta`.
+    fn parameter_gradients_into<const B: usize>(
+        &self,
+        delta: &SMatrix<T, OUT, B>,
+        a_prev: &SMatrix<T, IN, B>,
+        grads: &mut ConvGradients<T, K, C>,
+    ) {
+        conv2d_backward_weights(
+            &G::SHAPE,
+            a_prev.as_slice(),
+            delta.as_slice(),
+            grads.w.as_mut_slice(),
+            grads.b.as_mut_slice(),
+        );
+    }
+
+    /// `dC/da_prev`: the full convolution of `delta` with the kernels.
+    fn input_gradient<const B: usize>(
+        &self,
+        delta: &SMatrix<T, OUT, B>,
+        _a_prev: &SMatrix<T, IN, B>,
+    ) -> SMatrix<T, IN, B> {
+        let mut grad = SMatrix::<T, IN, B>::zeros();
+        conv2d_backward_input(
+            &G::SHAPE,
+            self.w.as_slice(),
+            delta.as_slice(),
+            grad.as_mut_slice(),
+        );
+        grad
+    }
+}
