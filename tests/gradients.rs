@@ -489,7 +489,10 @@ fn convolutions_and_pooling() {
     check::<SmallLeNet<f64>, SoftmaxCrossEntropy, 98, 3>("small-lenet", 50, one_hot);
     check::<SmallLeNet<f64>, HalfSquaredError, 98, 3>("small-lenet", 51, real);
     // 2 x 11 -> conv 3 x 6 -> max 3 x 4 -> conv 2 x 3 -> average 2 x 1 -> 2.
-    assert_eq!(Sequence::<f64>::PARAMETERS, (2 * 3 + 1) * 3 + (3 * 2 + 1) * 2 + (2 + 1) * 2);
+    assert_eq!(
+        Sequence::<f64>::PARAMETERS,
+        (2 * 3 + 1) * 3 + (3 * 2 + 1) * 2 + (2 + 1) * 2
+    );
     check::<Sequence<f64>, HalfSquaredError, 22, 2>("sequence", 52, real);
     check::<Sequence<f64>, MeanSquaredError, 22, 2>("sequence", 53, real);
 }

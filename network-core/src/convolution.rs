@@ -232,6 +232,17 @@ impl Conv2dShape {
     }
 }
 
+/// `floor((len + 2 padding - kernel) / stride) + 1`: the output length of a
+/// convolution (or, with `padding` 0, a pooling) along one axis, or `0` if
+/// there is none (a zero stride, a kernel longer than the padded input).
+///
+/// The code `network!` generates computes sizes from const items with it,
+/// so that a kernel that does not fit is reported by the geometry's own
+/// check rather than as an overflow.
+pub const fn output_len(len: usize, kernel: usize, stride: usize, padding: usize) -> usize {
+    out_len(len, padding, kernel, stride)
+}
+
 /// `floor((len + 2 padding - kernel) / stride) + 1`, or `0` if there is no
 /// output.
 const fn out_len(len: usize, padding: usize, kernel: usize, stride: usize) -> usize {

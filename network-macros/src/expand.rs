@@ -664,7 +664,7 @@ fn zeroable_impls(n: &Names) -> TokenStream {
 fn architecture(n: &Names) -> String {
     let size = |size: &Size| match size {
         Size::Literal(value, _) => value.to_string(),
-        Size::Path(tokens) | Size::Block(tokens) => tokens.to_string(),
+        Size::Path(tokens) | Size::Block(tokens) | Size::Computed(tokens) => tokens.to_string(),
     };
     let dims: Vec<String> = n.net.input.dims().into_iter().map(size).collect();
     let mut text = match dims.as_slice() {
@@ -681,7 +681,12 @@ fn architecture(n: &Names) -> String {
         for (name, value) in named.iter().zip(&layer.sizes[positional..]) {
             args.push(format!("{name} = {}", size(value)));
         }
-        text.push_str(&format!(", {}: {}<{}>", layer.name, layer.kind.name, args.join(", ")));
+        text.push_str(&format!(
+            ", {}: {}<{}>",
+            layer.name,
+            layer.kind.name,
+            args.join(", ")
+        ));
     }
     text
 }

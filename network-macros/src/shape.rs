@@ -13,8 +13,15 @@ use crate::validate::Size;
 #[derive(Clone)]
 pub enum Shape {
     Flat(Size),
-    Seq { channels: Size, length: Size },
-    Image { channels: Size, height: Size, width: Size },
+    Seq {
+        channels: Size,
+        length: Size,
+    },
+    Image {
+        channels: Size,
+        height: Size,
+        width: Size,
+    },
 }
 
 impl Shape {
@@ -63,7 +70,7 @@ impl Size {
     pub fn literal(&self) -> Option<usize> {
         match self {
             Size::Literal(n, _) => Some(*n),
-            Size::Path(_) | Size::Block(_) => None,
+            Size::Path(_) | Size::Block(_) | Size::Computed(_) => None,
         }
     }
 
@@ -72,13 +79,18 @@ impl Size {
         match self {
             Size::Literal(n, _) => n.to_string(),
             Size::Path(tokens) | Size::Block(tokens) => tokens.to_string(),
+            Size::Computed(_) => "_".to_string(),
         }
     }
 
     /// The product of `factors`: a literal if they all are (`None` if it
     /// overflows), else a const expression.
     pub fn product(factors: &[&Size], span: Span) -> Size {
-        if let Some(values) = factors.iter().map(|f| f.literal()).collect::<Option<Vec<_>>>() {
+        if let Some(values) = factors
+            .iter()
+            .map(|f| f.literal())
+            .collect::<Option<Vec<_>>>()
+        {
             if let Some(p) = values.iter().try_fold(1usize, |p, v| p.checked_mul(*v)) {
                 return Size::Literal(p, span);
             }
@@ -90,7 +102,7 @@ impl Size {
             }
             inner.extend(quote!((#f)));
         }
-        Size::Block(quote!({ #inner }))
+        Size::Computed(quote!({ #inner }))
     }
 
     /// Whether the size names one of `params` (a network's const generic
@@ -116,7 +128,9 @@ impl Size {
         }
         match self {
             Size::Literal(..) => None,
-            Size::Path(tokens) | Size::Block(tokens) => find(tokens.clone(), params),
+            Size::Path(tokens) | Size::Block(tokens) | Size::Computed(tokens) => {
+                find(tokens.clone(), params)
+            }
         }
     }
 }
@@ -124,15 +138,19 @@ impl Size {
 /// The output length of a convolution or pooling along one axis,
 /// `floor((len + 2 padding - kernel) / stride) + 1`: a literal if every
 /// size is (`Err` with the padded length if the kernel does not fit), else
-/// a const expression whose validity the generated geometry asserts.
+/// a const expression (`0` if the kernel does not fit) whose validity the
+/// generated geometry asserts.
 pub fn out_len(
-    len: &Size,
-    kernel: &Size,
-    stride: &Size,
-    padding: &Size,
+    (len, kernel, stride, padding): (&Size, &Size, &Size, &Size),
+    krate: &TokenStream,
     span: Span,
 ) -> Result<Size, usize> {
-    match (len.literal(), kernel.literal(), stride.literal(), padding.literal()) {
+    match (
+        len.literal(),
+        kernel.literal(),
+        stride.literal(),
+        padding.literal(),
+    ) {
         (Some(l), Some(k), Some(s), Some(p)) => {
             let padded = l.saturating_add(p.saturating_mul(2));
             if k > padded || s == 0 {
@@ -141,8 +159,10 @@ pub fn out_len(
                 Ok(Size::Literal((padded - k) / s + 1, span))
             }
         }
-        _ => Ok(Size::Block(
-            quote!({ (#len + 2 * #padding - #kernel) / #stride + 1 }),
+        // `0` where the kernel does not fit, which the generated geometry's
+        // assertion then reports in words.
+        _ => Ok(Size::Computed(
+            quote!({ #krate::convolution::output_len(#len, #kernel, #stride, #padding) }),
         )),
     }
 }

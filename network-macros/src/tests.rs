@@ -417,6 +417,12 @@ const IDENTS: &[&str] = &[
     "input",
     "Dense",
     "Conv",
+    "Conv1d",
+    "Conv2d",
+    "MaxPool2d",
+    "AvgPool1d",
+    "stride",
+    "padding",
     "Tanh",
     "Tahn",
     "Sigmoid",
@@ -538,10 +544,27 @@ fn punct_token(ch: char) -> TokenTree {
     TokenTree::Punct(Punct::new(ch, Spacing::Alone))
 }
 
-/// `Dense < ARG, ARG, ... >`, each argument a few random trees.
+/// `KIND < ARG, ARG, ... >` for a layer kind (or a misspelt one), each
+/// argument a few random trees or a `stride = ..` / `padding = ..`.
 fn layer_like() -> impl Strategy<Value = Vec<TokenTree>> {
-    prop::collection::vec(prop::collection::vec(tree(), 1..3), 0..4).prop_map(|args| {
-        let mut tokens = vec![tok("Dense"), punct_token('<')];
+    let kinds = prop::sample::select(vec![
+        "Dense",
+        "Conv1d",
+        "Conv2d",
+        "MaxPool1d",
+        "MaxPool2d",
+        "AvgPool1d",
+        "AvgPool2d",
+        "Conv",
+    ]);
+    let named = (
+        prop::sample::select(vec!["stride", "padding", "strides"]),
+        tree(),
+    )
+        .prop_map(|(name, value)| vec![tok(name), punct_token('='), value]);
+    let arg = prop_oneof![3 => prop::collection::vec(tree(), 1..3), 1 => named];
+    (kinds, prop::collection::vec(arg, 0..6)).prop_map(|(kind, args)| {
+        let mut tokens = vec![tok(kind), punct_token('<')];
         for (i, arg) in args.into_iter().enumerate() {
             if i > 0 {
                 tokens.push(punct_token(','));

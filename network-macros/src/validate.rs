@@ -14,8 +14,8 @@ use syn::{
 };
 
 use crate::kinds::{self, Args, Kind, Rule};
-use crate::shape::Shape;
 use crate::parse::{Spec, Value};
+use crate::shape::Shape;
 
 /// A network known to be well formed.
 pub struct Net {
@@ -56,6 +56,9 @@ pub enum Size {
     Path(TokenStream),
     /// A `{ const expression }`, emitted as written.
     Block(TokenStream),
+    /// A size computed from others (a convolution's output length from
+    /// const items): a const expression, shown as `_` in messages.
+    Computed(TokenStream),
 }
 
 impl ToTokens for Size {
@@ -70,7 +73,7 @@ impl ToTokens for Size {
                 let span = path.span();
                 tokens.extend(quote_spanned!(span=> { #path }));
             }
-            Size::Block(block) => block.to_tokens(tokens),
+            Size::Block(block) | Size::Computed(block) => block.to_tokens(tokens),
         }
     }
 }
@@ -197,6 +200,7 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
             sizes: &sizes,
             span: kind_ident.span(),
             params: &params,
+            krate: &krate,
         };
         match (kind.output)(&rule) {
             Ok(output) => {

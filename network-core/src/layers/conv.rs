@@ -66,7 +66,10 @@ impl<
         assert!(shape.inputs() == IN, "IN is not C_in H W");
         assert!(shape.outputs() == OUT, "OUT is not C_out OH OW");
         assert!(shape.out_channels == OUT_CHANNELS, "OUT_CHANNELS");
-        assert!(shape.weights() == KERNEL * OUT_CHANNELS, "KERNEL is not C_in kh kw");
+        assert!(
+            shape.weights() == KERNEL * OUT_CHANNELS,
+            "KERNEL is not C_in kh kw"
+        );
     };
 
     /// A layer with the given weights and biases.

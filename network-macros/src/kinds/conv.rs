@@ -50,7 +50,12 @@ fn parse(
     let all: Vec<&GenericArgument> = args.args.iter().collect();
     let positional = all
         .iter()
-        .take_while(|a| !matches!(a, GenericArgument::AssocConst(_) | GenericArgument::AssocType(_)))
+        .take_while(|a| {
+            !matches!(
+                a,
+                GenericArgument::AssocConst(_) | GenericArgument::AssocType(_)
+            )
+        })
         .count();
     if positional != 3 {
         errors.spanned(
@@ -72,8 +77,13 @@ fn parse(
         );
         return None;
     };
-    let (named, named_ok) =
-        named_sizes(&all[3..], &["stride", "padding"], name, (kind, NEEDS, example), errors);
+    let (named, named_ok) = named_sizes(
+        &all[3..],
+        &["stride", "padding"],
+        name,
+        (kind, NEEDS, example),
+        errors,
+    );
     let span = args.span();
     let mut named = named.into_iter();
     let stride = named.next().flatten().unwrap_or_else(|| one(span));
@@ -99,22 +109,24 @@ fn output(rule: &Rule<'_>, two_d: bool) -> Result<Shape, String> {
     check_params(rule, &[channels, kernel, stride, padding])?;
     match (rule.input, two_d) {
         (Shape::Seq { length, .. }, false) => {
-            let out = out_len(length, kernel, stride, padding, rule.span).map_err(|padded| {
-                format!(
-                    "the kernel of size {} of `{name}` does not fit the length {} of {}{}",
-                    kernel.text(),
-                    length.text(),
-                    rule.after,
-                    padded_note(padded, padding)
-                )
-            })?;
+            let out = out_len((length, kernel, stride, padding), rule.krate, rule.span).map_err(
+                |padded| {
+                    format!(
+                        "the kernel of size {} of `{name}` does not fit the length {} of {}{}",
+                        kernel.text(),
+                        length.text(),
+                        rule.after,
+                        padded_note(padded, padding)
+                    )
+                },
+            )?;
             Ok(Shape::Seq {
                 channels: channels.clone(),
                 length: out,
             })
         }
         (Shape::Image { height, width, .. }, true) => {
-            let fits = |len: &Size| out_len(len, kernel, stride, padding, rule.span);
+            let fits = |len: &Size| out_len((len, kernel, stride, padding), rule.krate, rule.span);
             match (fits(height), fits(width)) {
                 (Ok(h), Ok(w)) => Ok(Shape::Image {
                     channels: channels.clone(),
@@ -138,7 +150,11 @@ fn output(rule: &Rule<'_>, two_d: bool) -> Result<Shape, String> {
         (input, _) => Err(format!(
             "`{name}` is a {} convolution and needs a {} input, such as `input: {}`, but {} gives {}",
             if two_d { "2-D" } else { "1-D" },
-            if two_d { "channels x height x width" } else { "channels x length" },
+            if two_d {
+                "channels x height x width"
+            } else {
+                "channels x length"
+            },
             if two_d { "[1, 28, 28]" } else { "[6, 100]" },
             rule.after,
             input.describe()
@@ -233,13 +249,21 @@ fn items(e: &Emit<'_>, two_d: bool) -> proc_macro2::TokenStream {
         _ => return quote!(),
     };
     let message = format!("the kernel of `{}` does not fit its input", e.name);
-    quote! {
+    let impl_ = quote! {
         impl #krate::layers::ConvGeometry for #geometry {
             const SHAPE: #krate::convolution::Conv2dShape = #shape;
         }
+    };
+    // Spanned on the layer, where rustc reports a failed assertion.
+    let span = e.name.span();
+    let check = quote::quote_spanned! {span=>
         const _: () = ::core::assert!(
             <#geometry as #krate::layers::ConvGeometry>::SHAPE.check().is_ok(),
             #message
         );
+    };
+    quote! {
+        #impl_
+        #check
     }
 }

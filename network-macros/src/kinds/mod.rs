@@ -66,6 +66,8 @@ pub struct Rule<'a> {
     pub span: Span,
     /// The network's const parameters, which a computed size cannot use.
     pub params: &'a [Ident],
+    /// The runtime crate's path, for computed sizes.
+    pub krate: &'a TokenStream,
 }
 
 /// What a kind's types are written from.
@@ -105,7 +107,10 @@ pub fn find(name: &Ident) -> Option<&'static Kind> {
 /// The layer kinds for an error message: "the layer types are `Dense`,
 /// `Conv1d`, ... and `AvgPool2d`".
 pub fn grammar() -> String {
-    let each: Vec<_> = KINDS.iter().map(|kind| format!("`{}`", kind.name)).collect();
+    let each: Vec<_> = KINDS
+        .iter()
+        .map(|kind| format!("`{}`", kind.name))
+        .collect();
     match each.as_slice() {
         [one] => format!("the layer type is {one}"),
         [rest @ .., last] => format!("the layer types are {} and {last}", rest.join(", ")),
@@ -115,7 +120,11 @@ pub fn grammar() -> String {
 
 /// A `name = value` argument (`stride = 2`), which syn parses as an
 /// associated const (a literal or block value) or type (a path value).
-pub fn named_size(arg: &GenericArgument, layer: &Ident, errors: &mut Errors) -> Option<(Ident, Option<Size>)> {
+pub fn named_size(
+    arg: &GenericArgument,
+    layer: &Ident,
+    errors: &mut Errors,
+) -> Option<(Ident, Option<Size>)> {
     match arg {
         GenericArgument::AssocConst(assoc) if assoc.generics.is_none() => {
             let value = match &assoc.value {
@@ -168,7 +177,11 @@ pub fn named_sizes(
                 &ident,
                 format!(
                     "`{kind}` has no argument `{ident}`: its named arguments are {}",
-                    allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" and ")
+                    allowed
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
                 ),
             );
             ok = false;
@@ -187,7 +200,6 @@ pub fn named_sizes(
     }
     (values, ok)
 }
-
 
 /// `1`, spanned where a default applies.
 pub fn one(span: Span) -> Size {

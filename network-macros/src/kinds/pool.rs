@@ -55,7 +55,12 @@ fn parse(
     let all: Vec<&GenericArgument> = args.args.iter().collect();
     let positional = all
         .iter()
-        .take_while(|a| !matches!(a, GenericArgument::AssocConst(_) | GenericArgument::AssocType(_)))
+        .take_while(|a| {
+            !matches!(
+                a,
+                GenericArgument::AssocConst(_) | GenericArgument::AssocType(_)
+            )
+        })
         .count();
     if positional != 1 {
         errors.spanned(
@@ -65,7 +70,13 @@ fn parse(
         return None;
     }
     let kernel = generic_size(all[0], name, errors);
-    let (named, ok) = named_sizes(&all[1..], &["stride"], name, (kind, "a kernel size", example), errors);
+    let (named, ok) = named_sizes(
+        &all[1..],
+        &["stride"],
+        name,
+        (kind, "a kernel size", example),
+        errors,
+    );
     let stride = named.into_iter().next().flatten();
     let sizes = match (kernel, ok) {
         (Some(k), true) => {
@@ -92,14 +103,15 @@ fn output(rule: &Rule<'_>, two_d: bool) -> Result<Shape, String> {
     let none = zero(rule.span);
     match (rule.input, two_d) {
         (Shape::Seq { channels, length }, false) => {
-            let out = out_len(length, kernel, stride, &none, rule.span).map_err(|_| {
-                format!(
-                    "the window of size {} of `{name}` does not fit the length {} of {}",
-                    kernel.text(),
-                    length.text(),
-                    rule.after
-                )
-            })?;
+            let out =
+                out_len((length, kernel, stride, &none), rule.krate, rule.span).map_err(|_| {
+                    format!(
+                        "the window of size {} of `{name}` does not fit the length {} of {}",
+                        kernel.text(),
+                        length.text(),
+                        rule.after
+                    )
+                })?;
             Ok(Shape::Seq {
                 channels: channels.clone(),
                 length: out,
@@ -113,7 +125,7 @@ fn output(rule: &Rule<'_>, two_d: bool) -> Result<Shape, String> {
             },
             true,
         ) => {
-            let fits = |len: &Size| out_len(len, kernel, stride, &none, rule.span);
+            let fits = |len: &Size| out_len((len, kernel, stride, &none), rule.krate, rule.span);
             match (fits(height), fits(width)) {
                 (Ok(h), Ok(w)) => Ok(Shape::Image {
                     channels: channels.clone(),
@@ -132,7 +144,11 @@ fn output(rule: &Rule<'_>, two_d: bool) -> Result<Shape, String> {
         (input, _) => Err(format!(
             "`{name}` is a {} pooling layer and needs a {} input, but {} gives {}",
             if two_d { "2-D" } else { "1-D" },
-            if two_d { "channels x height x width" } else { "channels x length" },
+            if two_d {
+                "channels x height x width"
+            } else {
+                "channels x length"
+            },
             rule.after,
             input.describe()
         )),
@@ -167,14 +183,21 @@ fn items(e: &Emit<'_>) -> proc_macro2::TokenStream {
         Shape::Flat(_) => return quote!(),
     };
     let message = format!("the window of `{}` does not fit its input", e.name);
-    let _ = e.name.span();
-    quote! {
+    let impl_ = quote! {
         impl #krate::layers::PoolGeometry for #geometry {
             const SHAPE: #krate::convolution::Pool2dShape = #shape;
         }
+    };
+    // Spanned on the layer, where rustc reports a failed assertion.
+    let span = e.name.span();
+    let check = quote::quote_spanned! {span=>
         const _: () = ::core::assert!(
             <#geometry as #krate::layers::PoolGeometry>::SHAPE.check().is_ok(),
             #message
         );
+    };
+    quote! {
+        #impl_
+        #check
     }
 }
