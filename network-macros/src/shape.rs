@@ -86,14 +86,11 @@ impl Size {
     /// The product of `factors`: a literal if they all are (`None` if it
     /// overflows), else a const expression.
     pub fn product(factors: &[&Size], span: Span) -> Size {
-        if let Some(values) = factors
-            .iter()
-            .map(|f| f.literal())
-            .collect::<Option<Vec<_>>>()
+        let values: Option<Vec<usize>> = factors.iter().map(|f| f.literal()).collect();
+        if let Some(p) =
+            values.and_then(|values| values.iter().try_fold(1usize, |p, v| p.checked_mul(*v)))
         {
-            if let Some(p) = values.iter().try_fold(1usize, |p, v| p.checked_mul(*v)) {
-                return Size::Literal(p, span);
-            }
+            return Size::Literal(p, span);
         }
         let mut inner = TokenStream::new();
         for (i, f) in factors.iter().enumerate() {

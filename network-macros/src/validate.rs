@@ -510,15 +510,13 @@ fn layer(
         }
     };
     let Args { sizes, activation } = (kind.parse)(name, args, errors)?;
-    if let Some(activation) = &activation {
-        if !is_last && names_softmax(activation) {
-            errors.spanned(
-                activation,
-                format!(
-                    "`Softmax` normalises a whole layer and may only be the output (last) layer's activation, but `{name}` is followed by more layers"
-                ),
-            );
-        }
+    if let Some(activation) = activation.as_ref().filter(|a| !is_last && names_softmax(a)) {
+        errors.spanned(
+            activation,
+            format!(
+                "`Softmax` normalises a whole layer and may only be the output (last) layer's activation, but `{name}` is followed by more layers"
+            ),
+        );
     }
     Some((kind, last.ident.clone(), sizes?, activation))
 }

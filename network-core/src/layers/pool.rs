@@ -60,8 +60,11 @@ impl PoolKind for Average {
 /// `z` summarises each window of each channel (`M`: [`Max`] or
 /// [`Average`]), and `a = z`. It has no parameters and takes no memory.
 pub struct Pool<T, const IN: usize, const OUT: usize, G, M> {
-    marker: PhantomData<fn() -> (T, G, M)>,
+    marker: PhantomData<Markers<T, G, M>>,
 }
+
+/// The types a [`Pool`] is generic over without holding any of them.
+type Markers<T, G, M> = fn() -> (T, G, M);
 
 impl<T: Scalar, const IN: usize, const OUT: usize, G: PoolGeometry, M> Pool<T, IN, OUT, G, M> {
     /// Proves, when the layer is used, that `IN` and `OUT` agree with the
