@@ -48,6 +48,26 @@ network! {
     }
 }
 
+// Convolutions with the same parameter count and output size: stride 1
+// and a 2 x 2 pool, or stride 2 and no pooling; 2 x 3 x 3 either way.
+network! {
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    struct ConvPool {
+        input: [1, 8, 8],
+        conv: Conv2d<2, 3, Tanh>,
+        pool: MaxPool2d<2>,
+        output: Dense<1, Sigmoid>,
+    }
+}
+network! {
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    struct ConvStride {
+        input: [1, 8, 8],
+        conv: Conv2d<2, 3, Tanh, stride = 2>,
+        output: Dense<1, Sigmoid>,
+    }
+}
+
 const XOR_F32: usize = serialized_size::<f32, Xor>();
 const XOR_F64: usize = serialized_size::<f64, Xor<f64>>();
 
@@ -484,4 +504,22 @@ proptest! {
         prop_assert_eq!(from_bytes(&mut copy, &bytes), Ok(()));
         prop_assert_eq!(copy, net);
     }
+}
+
+#[test]
+fn convolutional_networks_round_trip_and_are_told_apart() {
+    const LEN: usize = serialized_size::<f32, ConvPool>();
+    assert_eq!(LEN, serialized_size::<f32, ConvStride>());
+    let net = ConvPool::<f32>::random(3);
+    let mut bytes = [0u8; LEN];
+    assert_eq!(to_bytes(&net, &mut bytes), Ok(LEN));
+    let mut copy = ConvPool::<f32>::zeroed();
+    assert_eq!(from_bytes(&mut copy, &bytes), Ok(()));
+    assert_eq!(copy, net);
+    let mut other = ConvStride::<f32>::zeroed();
+    assert!(matches!(
+        from_bytes(&mut other, &bytes),
+        Err(DecodeError::WrongArchitecture { .. })
+    ));
+    assert_eq!(other, ConvStride::<f32>::zeroed());
 }

@@ -129,9 +129,10 @@ impl From<fmt::Error> for CodegenError {
 /// Writes `network` as the Rust source of a `static` item named and typed as
 /// `item` says, for a module that declares (or imports) the network's type.
 ///
-/// Every layer becomes `Dense::new(weights, biases)` with the weights as an
-/// `ArrayStorage` of columns, so the item is evaluated at compile time and
-/// lands in read-only memory. The item carries `#[rustfmt::skip]`, so the
+/// Every layer becomes `Dense::new(weights, biases)`,
+/// `layers::Conv::new(weights, biases)` or `layers::Pool::new()`, with the
+/// weights as an `ArrayStorage` of columns, so the item is evaluated at
+/// compile time and lands in read-only memory. The item carries `#[rustfmt::skip]`, so the
 /// file can be compared with a fresh output byte for byte.
 pub fn write_static<T, N, W, const IN: usize, const OUT: usize>(
     out: &mut W,
@@ -146,7 +147,12 @@ where
     if let Some(index) = network.slices().flatten().position(|v| !v.is_finite()) {
         return Err(CodegenError::NonFinite { index });
     }
-    if network.slices().count() != 2 * N::LAYER_NAMES.len()
+    let expected_slices: Option<usize> = N::LAYER_KINDS
+        .iter()
+        .map(|kind| Constructor::of(kind).map(Constructor::slices))
+        .sum();
+    if N::LAYER_KINDS.len() != N::LAYER_NAMES.len()
+        || expected_slices != Some(network.slices().count())
         || network.slices().map(<[T]>::len).sum::<usize>() != N::PARAMETERS
     {
         return Err(CodegenError::Inconsistent);
@@ -176,17 +182,59 @@ where
         item.struct_path()
     )?;
     let mut slices = network.slices();
-    for name in N::LAYER_NAMES {
+    for (name, kind) in N::LAYER_NAMES.iter().zip(N::LAYER_KINDS) {
+        let constructor = Constructor::of(kind).ok_or(CodegenError::Inconsistent)?;
+        if constructor == Constructor::Pool {
+            writeln!(out, "    {name}: {krate}::layers::Pool::new(),")?;
+            continue;
+        }
         let (Some(weights), Some(biases)) = (slices.next(), slices.next()) else {
             return Err(CodegenError::Inconsistent);
         };
-        writeln!(out, "    {name}: {krate}::Dense::new(")?;
-        write_matrix(out, krate, weights, biases.len())?;
+        // The rows of the weight matrix: `OUT x IN` for a dense layer, one
+        // column of `C_in k k` per output channel for a convolution.
+        let (path, rows) = match constructor {
+            Constructor::Dense => ("Dense", biases.len()),
+            _ => ("layers::Conv", weights.len() / biases.len().max(1)),
+        };
+        writeln!(out, "    {name}: {krate}::{path}::new(")?;
+        write_matrix(out, krate, weights, rows)?;
         write_matrix(out, krate, biases, biases.len())?;
         writeln!(out, "    ),")?;
     }
     writeln!(out, "}};")?;
     Ok(())
+}
+
+/// How a layer kind is built in a `static`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Constructor {
+    /// `Dense::new(w, b)`.
+    Dense,
+    /// `layers::Conv::new(w, b)`.
+    Conv,
+    /// `layers::Pool::new()`: no parameters.
+    Pool,
+}
+
+impl Constructor {
+    /// The constructor of the kind `network!` calls `kind`.
+    fn of(kind: &str) -> Option<Self> {
+        match kind {
+            "Dense" => Some(Constructor::Dense),
+            "Conv1d" | "Conv2d" => Some(Constructor::Conv),
+            "MaxPool1d" | "MaxPool2d" | "AvgPool1d" | "AvgPool2d" => Some(Constructor::Pool),
+            _ => None,
+        }
+    }
+
+    /// How many parameter slices the layer has.
+    fn slices(self) -> usize {
+        match self {
+            Constructor::Dense | Constructor::Conv => 2,
+            Constructor::Pool => 0,
+        }
+    }
 }
 
 /// One column-major matrix with `rows` rows as

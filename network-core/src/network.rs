@@ -92,6 +92,10 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     /// The field name of every layer, in order: `["hidden", "output"]`.
     /// [`codegen`](crate::codegen) writes struct literals with them.
     const LAYER_NAMES: &'static [&'static str];
+    /// The kind of every layer, in order, as declared: `["Conv2d",
+    /// "MaxPool2d", "Dense"]`. [`codegen`](crate::codegen) writes each
+    /// layer's constructor from it.
+    const LAYER_KINDS: &'static [&'static str];
     /// The activation of the output layer, which decides which losses fit.
     type OutputActivation: Activation;
     /// The gradients of every parameter.

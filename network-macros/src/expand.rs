@@ -551,6 +551,7 @@ fn network_impl(n: &Names) -> TokenStream {
         .collect();
     let architecture = architecture(n);
     let layer_names = net.layers.iter().map(|layer| layer.name.to_string());
+    let layer_kinds = net.layers.iter().map(|layer| layer.kind.name);
     // The input's dimensions, then every layer's sizes.
     let sizes = n
         .net
@@ -566,6 +567,7 @@ fn network_impl(n: &Names) -> TokenStream {
             const ARCHITECTURE: &'static str = #architecture;
             const RESOLVED_SIZES: &'static [usize] = &[#(#sizes),*];
             const LAYER_NAMES: &'static [&'static str] = &[#(#layer_names),*];
+            const LAYER_KINDS: &'static [&'static str] = &[#(#layer_kinds),*];
             type OutputActivation = #output_activation;
             type Gradients = #gradients<#args T>;
             type Cache<const B: usize> = #cache<#args T, B>;
