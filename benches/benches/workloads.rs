@@ -22,7 +22,8 @@ use std::time::{Duration, Instant, SystemTime};
 use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
 use network::prelude::*;
 use network_benches::{
-    BATCH_B, BATCH_C, LR_A, LR_B, LR_C, data, hand, inference_flops, ours, reference, train_flops,
+    BATCH_B, BATCH_C, LR_A, LR_B, LR_C, conv_forward_flops, data, hand, inference_flops,
+    lenet_train_flops, ours, reference, train_flops,
 };
 
 /// Distinct batches cycled through by the batched workloads.
@@ -235,6 +236,74 @@ fn workload_c(c: &mut Criterion) {
     group.finish();
 }
 
+/// LeNet-5's training step (ours only), and its second convolution's
+/// forward and backward passes: ours (im2col and the register-blocked
+/// kernel) against the direct loops of `network::convolution` as the
+/// hand-written baseline.
+fn workload_lenet(c: &mut Criterion) {
+    let xs: Vec<_> = (0..BATCHES as u64)
+        .map(|s| ours::batch(&data::inputs::<784, 32>(300 + s)))
+        .collect();
+    let ts: Vec<_> = (0..BATCHES as u64)
+        .map(|s| ours::batch(&data::one_hot::<10, 32>(400 + s)))
+        .collect();
+    let mut group = c.benchmark_group("LeNet");
+    steps(
+        &mut group,
+        "ours",
+        || {
+            let net = ours::LeNet::random_boxed(1);
+            let grads = network::boxed_zeroed::<ours::LeNetGradients>();
+            (net, grads, Adam::new_boxed(AdamConfig::adam(1e-3)))
+        },
+        |(net, grads, adam), k| {
+            let k = k % BATCHES;
+            ours::lenet_step(net, grads, adam, &xs[k], &ts[k])
+        },
+    );
+    group.finish();
+
+    let x = ours::batch(&data::inputs::<1176, 32>(500));
+    let g = ours::batch(&data::inputs::<1600, 32>(501));
+    let mut group = c.benchmark_group("Conv");
+    steps(
+        &mut group,
+        "ours",
+        || {
+            let net = ours::ConvLayer::random(2);
+            (net, ours::ConvLayerGradients::zeros())
+        },
+        |(net, grads), _| ours::conv_layer_pass(net, grads, &x, &g),
+    );
+    steps(
+        &mut group,
+        "hand",
+        || {
+            let net = ours::ConvLayer::random(2);
+            let z = vec![0.0f32; 1600 * 32];
+            (
+                net,
+                z.clone(),
+                vec![0.0f32; 400 * 16],
+                vec![0.0f32; 16],
+                vec![0.0f32; 1176 * 32],
+            )
+        },
+        |(net, z, grad_w, grad_b, grad_x), _| {
+            use network::convolution::{
+                conv2d_backward_input, conv2d_backward_weights, conv2d_forward,
+            };
+            let shape = <ours::ConvLayerConvGeometry as network::layers::ConvGeometry>::SHAPE;
+            let (w, b) = (net.conv.w.as_slice(), net.conv.b.as_slice());
+            conv2d_forward(&shape, w, b, x.as_slice(), z);
+            conv2d_backward_weights(&shape, x.as_slice(), g.as_slice(), grad_w, grad_b);
+            conv2d_backward_input(&shape, w, g.as_slice(), grad_x);
+            grad_x[0] + z[0]
+        },
+    );
+    group.finish();
+}
+
 /// The machine's single-core sgemm rate: a 1024 x 1024 x 1024 product with
 /// matrixmultiply and with gemm (dfdx's GEMM), one thread.
 fn sgemm(c: &mut Criterion) {
@@ -429,12 +498,17 @@ fn table(dir: &Path, since: SystemTime, users: &[(&str, UserRun)]) {
         ("B", Some(train_flops(64, 32, 10, BATCH_B))),
         ("C", Some(train_flops(784, 128, 10, BATCH_C))),
         ("C-inf", Some(inference_flops(784, 128, 10, BATCH_C))),
+        ("LeNet", Some(lenet_train_flops(32))),
+        ("Conv", Some(3 * conv_forward_flops(100, 150, 16) * 32)),
     ];
+    const N: f64 = 1024.0;
+    let sgemm_rate =
+        median_ns(dir, "sgemm-1024", "matrixmultiply", since).map(|ns| 2.0 * N * N * N / ns);
     println!();
     println!(
-        "| workload | ours | hand-written | dfdx | ours / hand | dfdx / ours | ours GFLOP/s |"
+        "| workload | ours | hand-written | dfdx | ours / hand | dfdx / ours | ours GFLOP/s | of sgemm |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for (group, flops) in flops {
         let [ours, hand, dfdx] =
             ["ours", "hand", "dfdx"].map(|name| median_ns(dir, group, name, since));
@@ -442,8 +516,12 @@ fn table(dir: &Path, since: SystemTime, users: &[(&str, UserRun)]) {
         let cell = |v: Option<f64>| v.map_or("-".to_string(), format_time);
         let ratio = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
         let rate = flops.map_or("-".to_string(), |f| format!("{:.1}", f as f64 / ours));
+        let share = match (flops, sgemm_rate) {
+            (Some(f), Some(peak)) => format!("{:.0}%", 100.0 * f as f64 / ours / peak),
+            _ => "-".to_string(),
+        };
         println!(
-            "| {group} | {} | {} | {} | {} | {} | {rate} |",
+            "| {group} | {} | {} | {} | {} | {} | {rate} | {share} |",
             format_time(ours),
             cell(hand),
             cell(dfdx),
@@ -479,7 +557,6 @@ fn table(dir: &Path, since: SystemTime, users: &[(&str, UserRun)]) {
             );
         }
     }
-    const N: f64 = 1024.0;
     for name in ["matrixmultiply", "gemm"] {
         if let Some(ns) = median_ns(dir, "sgemm-1024", name, since) {
             println!(
@@ -504,6 +581,7 @@ fn main() {
     workload_a(&mut c);
     workload_b(&mut c);
     workload_c(&mut c);
+    workload_lenet(&mut c);
     sgemm(&mut c);
     let users: Vec<_> = user_builds
         .iter()

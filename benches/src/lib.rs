@@ -12,7 +12,10 @@
 //! | C | 784-128-10, ReLU | softmax cross-entropy | SGD, lr 0.1 | 64 |
 //!
 //! A-inf and C-inf are the inference passes of A and C (with the output
-//! activation, softmax for C).
+//! activation, softmax for C). LeNet is a training step of LeNet-5 (Adam,
+//! batch 32; no peer: dfdx's convolutions need nightly Rust), and Conv its
+//! second convolution's forward and backward passes on a batch of 32,
+//! against the library's direct loops (`network::convolution`).
 //!
 //! Data are column-major `SMatrix<f32, N, B>` for ours, `[[f32; N]; B]` for
 //! the hand-written code and `Tensor<Rank2<B, N>>` for dfdx: the same bytes.
@@ -48,6 +51,25 @@ pub const LR_C: f32 = 0.1;
 pub const BATCH_B: usize = 32;
 /// Batch size of workload C.
 pub const BATCH_C: usize = 64;
+
+/// Floating-point operations of a convolution's forward pass over one
+/// sample (multiply-adds counted as two): `2 P K C_out` with `P` output
+/// positions and `K` weights per output channel; its backward pass (weight
+/// gradients and `dC/dx`) is twice that.
+pub const fn conv_forward_flops(positions: usize, kernel: usize, channels: usize) -> u64 {
+    (2 * positions * kernel * channels) as u64
+}
+
+/// Floating-point operations of one LeNet-5 training step on a batch of
+/// `B`: three times the forward products of its two convolutions and three
+/// dense layers (the first convolution's `dC/dx` is not computed, nor is
+/// any element-wise work counted).
+pub const fn lenet_train_flops(b: usize) -> u64 {
+    let conv1 = conv_forward_flops(28 * 28, 25, 6);
+    let conv2 = conv_forward_flops(10 * 10, 6 * 25, 16);
+    let dense = (2 * (400 * 120 + 120 * 84 + 84 * 10)) as u64;
+    (2 * conv1 + 3 * conv2 + 3 * dense) * b as u64
+}
 
 /// Floating-point operations of one training step of a two-layer network
 /// `I-H-O` on a batch of `B` (multiply-adds counted as two): the two forward

@@ -88,3 +88,58 @@ pub fn b_step(
         Err(_) => f32::NAN,
     }
 }
+
+network! {
+    /// Workload LeNet: LeNet-5 as in `examples/lenet.rs`.
+    pub struct LeNet {
+        input: [1, 28, 28],
+        conv1: Conv2d<6, 5, Relu, padding = 2>,
+        pool1: MaxPool2d<2>,
+        conv2: Conv2d<16, 5, Relu>,
+        pool2: MaxPool2d<2>,
+        fc1: Dense<120, Relu>,
+        fc2: Dense<84, Relu>,
+        output: Dense<10, Softmax>,
+    }
+}
+
+network! {
+    /// Workload Conv: LeNet's second convolution alone (6 x 14 x 14 in,
+    /// 16 kernels of 5 x 5), for its forward and backward passes.
+    pub struct ConvLayer {
+        input: [6, 14, 14],
+        conv: Conv2d<16, 5, Identity>,
+    }
+}
+
+/// Workload LeNet: one Adam step on a batch of 32; returns the loss before
+/// the step.
+#[inline]
+pub fn lenet_step(
+    net: &mut LeNet,
+    grads: &mut LeNetGradients,
+    adam: &mut Adam<f32, LeNetGradients>,
+    x: &SMatrix<f32, 784, 32>,
+    t: &SMatrix<f32, 10, 32>,
+) -> f32 {
+    let loss = net.loss_and_gradients::<SoftmaxCrossEntropy, 32, _, _>(x, t, grads);
+    match adam.step(net, grads) {
+        Ok(()) => loss,
+        Err(_) => f32::NAN,
+    }
+}
+
+/// Workload Conv: the forward pass and the whole backward pass (weights,
+/// biases and `dC/dx`) of the layer on a batch of 32, from `dC/dz = g`.
+#[inline]
+pub fn conv_layer_pass(
+    net: &ConvLayer,
+    grads: &mut ConvLayerGradients,
+    x: &SMatrix<f32, 1176, 32>,
+    g: &SMatrix<f32, 1600, 32>,
+) -> f32 {
+    let cache = net.forward_train(x);
+    let grad_x =
+        <ConvLayer as Network<f32, 1176, 1600>>::backward_delta_into(net, x, &cache, g, grads);
+    grad_x[(0, 0)] + cache.z1[(0, 0)]
+}

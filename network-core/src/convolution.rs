@@ -211,7 +211,7 @@ impl Conv2dShape {
     ///
     /// The outputs that would read padding are cut off here, once per row
     /// and tap, so that the loops `f` runs have no test per element.
-    fn for_each_tap_row(&self, mut f: impl FnMut(usize, usize, usize, usize)) {
+    pub(crate) fn for_each_tap_row(&self, mut f: impl FnMut(usize, usize, usize, usize)) {
         let (rows, columns) = self.axes();
         let (kh, kw) = self.kernel;
         for i in 0..kh {

@@ -156,11 +156,7 @@ fn gemm<T: Scalar, const M: usize, const K: usize, const N: usize>(
     if large::<M, K, N>() && blas::gemm(M, K, N, a, b, c, write) {
         return;
     }
-    #[cfg(any(
-        target_feature = "sse2",
-        target_feature = "neon",
-        target_feature = "simd128"
-    ))]
+    #[cfg(vector_registers)]
     if M * K * N > SMALL {
         let (a, b) = ((a.data, a.rs, a.cs), (b.data, b.rs, b.cs));
         T::blocked_gemm((M, K, N), c, a, b, write == Write::Add);
@@ -171,11 +167,7 @@ fn gemm<T: Scalar, const M: usize, const K: usize, const N: usize>(
 
 /// Products of at most this many multiply-adds take [`plain_gemm`], whose
 /// loops the compiler unrolls completely for the shape at hand.
-#[cfg(any(
-    target_feature = "sse2",
-    target_feature = "neon",
-    target_feature = "simd128"
-))]
+#[cfg(vector_registers)]
 const SMALL: usize = 64;
 
 /// `c (+)= a b` as a plain loop, column by column of `c`: for tiny products,
@@ -235,11 +227,7 @@ pub enum GemmKernel {
 /// compiler unrolls; with the `matrixmultiply` feature the largest go to
 /// that crate, which picks its own kernels. Neither is reported here.
 pub fn gemm_kernel() -> GemmKernel {
-    if !cfg!(any(
-        target_feature = "sse2",
-        target_feature = "neon",
-        target_feature = "simd128"
-    )) {
+    if !cfg!(vector_registers) {
         return GemmKernel::Plain;
     }
     if cfg!(fma_compiled_in) {

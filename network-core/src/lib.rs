@@ -49,6 +49,8 @@ pub mod dataset;
 #[cfg(any(fma_compiled_in, fma_detectable))]
 mod fused;
 mod gradcheck;
+#[cfg(vector_registers)]
+mod im2col;
 mod init;
 pub mod kernels;
 pub mod layers;

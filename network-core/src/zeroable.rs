@@ -49,9 +49,10 @@ unsafe impl<
     const OUT: usize,
     const K: usize,
     const C: usize,
+    const P: usize,
     G,
     A,
-> Zeroable for Conv<T, IN, OUT, K, C, G, A>
+> Zeroable for Conv<T, IN, OUT, K, C, P, G, A>
 {
 }
 

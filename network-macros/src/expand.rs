@@ -158,6 +158,7 @@ impl<'a> Names<'a> {
         Emit {
             krate: self.krate,
             input: &layer.input,
+            output: &layer.output,
             inputs,
             outputs,
             sizes: &layer.sizes,

@@ -5,9 +5,9 @@ use core::marker::PhantomData;
 
 use nalgebra::{SMatrix, SVector};
 
-use crate::convolution::{
-    Conv2dShape, conv2d_backward_input, conv2d_backward_weights, conv2d_forward,
-};
+use crate::convolution::Conv2dShape;
+#[cfg(not(vector_registers))]
+use crate::convolution::{conv2d_backward_input, conv2d_backward_weights, conv2d_forward};
 use crate::{Activation, Gradients, InitScheme, Layer, Parameters, Rng, Scalar, SliceArray};
 
 /// The geometry of one convolution layer, as a type: `network!` declares one
@@ -29,6 +29,7 @@ pub trait ConvGeometry: 'static {
 /// the weights, in PyTorch's `[out, in, kh, kw]` order, then the biases, so
 /// weights move between the two without transposes. It holds exactly its
 /// parameters: `size_of` is `(KERNEL + 1) * OUT_CHANNELS * size_of::<T>()`.
+/// `POSITIONS = OH OW` sizes the patch matrix of its matrix products.
 #[repr(C)]
 pub struct Conv<
     T: Scalar,
@@ -36,6 +37,7 @@ pub struct Conv<
     const OUT: usize,
     const KERNEL: usize,
     const OUT_CHANNELS: usize,
+    const POSITIONS: usize,
     G,
     A,
 > {
@@ -53,9 +55,10 @@ impl<
     const OUT: usize,
     const KERNEL: usize,
     const OUT_CHANNELS: usize,
+    const POSITIONS: usize,
     G: ConvGeometry,
     A,
-> Conv<T, IN, OUT, KERNEL, OUT_CHANNELS, G, A>
+> Conv<T, IN, OUT, KERNEL, OUT_CHANNELS, POSITIONS, G, A>
 {
     /// Proves, when the layer is used, that the const parameters agree with
     /// the geometry (they are all written by `network!`, so this never fails
@@ -87,6 +90,15 @@ impl<
         Self::new(SMatrix::zeros(), SVector::zeros())
     }
 
+    /// The patches of one sample (`P x K`) for the matrix products of
+    /// `im2col`, on the stack: `POSITIONS * KERNEL` values (78 KB in `f32`
+    /// for LeNet's first layer). Targets without vector registers use the
+    /// direct loops and need none.
+    #[cfg(vector_registers)]
+    fn scratch() -> SMatrix<T, POSITIONS, KERNEL> {
+        SMatrix::zeros()
+    }
+
     /// Draws the weights from `scheme` and zeroes the biases. The fans are
     /// PyTorch's: `C_in k_h k_w` in, `C_out k_h k_w` out.
     pub fn init_with(&mut self, scheme: InitScheme, rng: &mut Rng) {
@@ -98,21 +110,45 @@ impl<
     }
 }
 
-impl<T: Scalar, const IN: usize, const OUT: usize, const K: usize, const C: usize, G, A> Clone
-    for Conv<T, IN, OUT, K, C, G, A>
+impl<
+    T: Scalar,
+    const IN: usize,
+    const OUT: usize,
+    const K: usize,
+    const C: usize,
+    const P: usize,
+    G,
+    A,
+> Clone for Conv<T, IN, OUT, K, C, P, G, A>
 {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<T: Scalar, const IN: usize, const OUT: usize, const K: usize, const C: usize, G, A> Copy
-    for Conv<T, IN, OUT, K, C, G, A>
+impl<
+    T: Scalar,
+    const IN: usize,
+    const OUT: usize,
+    const K: usize,
+    const C: usize,
+    const P: usize,
+    G,
+    A,
+> Copy for Conv<T, IN, OUT, K, C, P, G, A>
 {
 }
 
-impl<T: Scalar, const IN: usize, const OUT: usize, const K: usize, const C: usize, G, A> PartialEq
-    for Conv<T, IN, OUT, K, C, G, A>
+impl<
+    T: Scalar,
+    const IN: usize,
+    const OUT: usize,
+    const K: usize,
+    const C: usize,
+    const P: usize,
+    G,
+    A,
+> PartialEq for Conv<T, IN, OUT, K, C, P, G, A>
 {
     fn eq(&self, other: &Self) -> bool {
         self.w == other.w && self.b == other.b
@@ -125,9 +161,10 @@ impl<
     const OUT: usize,
     const K: usize,
     const C: usize,
+    const P: usize,
     G: ConvGeometry,
     A: Activation,
-> fmt::Debug for Conv<T, IN, OUT, K, C, G, A>
+> fmt::Debug for Conv<T, IN, OUT, K, C, P, G, A>
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Conv")
@@ -187,8 +224,8 @@ macro_rules! weights_then_biases {
 }
 
 weights_then_biases!(
-    Conv<T, IN, OUT, K, C, G, A>,
-    [T: Scalar, const IN: usize, const OUT: usize, const K: usize, const C: usize, G, A]
+    Conv<T, IN, OUT, K, C, P, G, A>,
+    [T: Scalar, const IN: usize, const OUT: usize, const K: usize, const C: usize, const P: usize, G, A]
 );
 weights_then_biases!(ConvGradients<T, K, C>, [T: Scalar, const K: usize, const C: usize]);
 
@@ -204,9 +241,10 @@ impl<
     const OUT: usize,
     const K: usize,
     const C: usize,
+    const P: usize,
     G: ConvGeometry,
     A,
-> Layer<T, IN, OUT> for Conv<T, IN, OUT, K, C, G, A>
+> Layer<T, IN, OUT> for Conv<T, IN, OUT, K, C, P, G, A>
 {
     type Gradients = ConvGradients<T, K, C>;
 
@@ -221,13 +259,18 @@ impl<
     /// `z = W ⋆ a_prev + b`.
     fn pre_activation<const B: usize>(&self, a_prev: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
         let mut z = SMatrix::<T, OUT, B>::zeros();
-        conv2d_forward(
+        let (w, b, x) = (self.w.as_slice(), self.b.as_slice(), a_prev.as_slice());
+        #[cfg(vector_registers)]
+        crate::im2col::forward(
             &G::SHAPE,
-            self.w.as_slice(),
-            self.b.as_slice(),
-            a_prev.as_slice(),
+            w,
+            b,
+            x,
             z.as_mut_slice(),
+            Self::scratch().as_mut_slice(),
         );
+        #[cfg(not(vector_registers))]
+        conv2d_forward(&G::SHAPE, w, b, x, z.as_mut_slice());
         z
     }
 
@@ -239,13 +282,19 @@ impl<
         a_prev: &SMatrix<T, IN, B>,
         grads: &mut ConvGradients<T, K, C>,
     ) {
-        conv2d_backward_weights(
+        let (x, delta) = (a_prev.as_slice(), delta.as_slice());
+        let (grad_w, grad_b) = (grads.w.as_mut_slice(), grads.b.as_mut_slice());
+        #[cfg(vector_registers)]
+        crate::im2col::backward_weights(
             &G::SHAPE,
-            a_prev.as_slice(),
-            delta.as_slice(),
-            grads.w.as_mut_slice(),
-            grads.b.as_mut_slice(),
+            x,
+            delta,
+            grad_w,
+            grad_b,
+            Self::scratch().as_mut_slice(),
         );
+        #[cfg(not(vector_registers))]
+        conv2d_backward_weights(&G::SHAPE, x, delta, grad_w, grad_b);
     }
 
     /// `dC/da_prev`: the full convolution of `delta` with the kernels.
@@ -255,12 +304,17 @@ impl<
         _a_prev: &SMatrix<T, IN, B>,
     ) -> SMatrix<T, IN, B> {
         let mut grad = SMatrix::<T, IN, B>::zeros();
-        conv2d_backward_input(
+        let (w, delta) = (self.w.as_slice(), delta.as_slice());
+        #[cfg(vector_registers)]
+        crate::im2col::backward_input(
             &G::SHAPE,
-            self.w.as_slice(),
-            delta.as_slice(),
+            w,
+            delta,
             grad.as_mut_slice(),
+            Self::scratch().as_mut_slice(),
         );
+        #[cfg(not(vector_registers))]
+        conv2d_backward_input(&G::SHAPE, w, delta, grad.as_mut_slice());
         grad
     }
 }

@@ -195,13 +195,24 @@ fn layer_type(e: &Emit<'_>) -> proc_macro2::TokenStream {
         ..
     } = e;
     let (kernel, channels) = (kernel_values(e), &e.sizes[0]);
-    quote!(#krate::layers::Conv<T, #inputs, #outputs, #kernel, #channels, #geometry, #activation>)
+    let positions = positions(e);
+    quote!(#krate::layers::Conv<T, #inputs, #outputs, #kernel, #channels, #positions, #geometry, #activation>)
 }
 
 fn gradients_type(e: &Emit<'_>) -> proc_macro2::TokenStream {
     let krate = e.krate;
     let (kernel, channels) = (kernel_values(e), &e.sizes[0]);
     quote!(#krate::layers::ConvGradients<T, #kernel, #channels>)
+}
+
+/// The output positions per channel: `OL` (1-D) or `OH OW` (2-D).
+fn positions(e: &Emit<'_>) -> Size {
+    let span = e.name.span();
+    match e.output {
+        Shape::Image { height, width, .. } => Size::product(&[height, width], span),
+        Shape::Seq { length, .. } => length.clone(),
+        Shape::Flat(n) => n.clone(),
+    }
 }
 
 /// The weights of one output channel: `C_in k` (1-D) or `C_in k k` (2-D).

@@ -74,8 +74,9 @@ pub struct Rule<'a> {
 pub struct Emit<'a> {
     /// The runtime crate's path.
     pub krate: &'a TokenStream,
-    /// The layer's input shape, and its values per sample in and out.
+    /// The layer's input and output shapes, and their values per sample.
     pub input: &'a Shape,
+    pub output: &'a Shape,
     pub inputs: &'a Size,
     pub outputs: &'a Size,
     /// Its sizes, as [`Args::sizes`].
