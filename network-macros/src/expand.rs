@@ -321,7 +321,7 @@ fn cache_struct(n: &Names) -> TokenStream {
     } = n;
     let (vis, name) = (&net.vis, &net.name);
     let doc = format!(
-        "What [`{name}`]'s training forward pass keeps for the backward pass: each layer's pre-activation `z` and activation `a`, for `B` samples (one per column)."
+        "What [`{name}`]'s training forward pass keeps for the backward pass: each layer's pre-activation `z` and activation `a`, for `BATCH` samples (one per column)."
     );
     let fields = n.layers().map(|(l, layer, _, outputs)| {
         let (z, a) = (format_ident!("z{}", l), format_ident!("a{}", l));
@@ -331,9 +331,9 @@ fn cache_struct(n: &Names) -> TokenStream {
         let a_doc = format!("`{a} = f{l}({z})`, the activation of layer `{field}`.");
         quote! {
             #[doc = #z_doc]
-            pub #z: #krate::__private::SMatrix<T, #outputs, B>,
+            pub #z: #krate::__private::SMatrix<T, #outputs, BATCH>,
             #[doc = #a_doc]
-            pub #a: #krate::__private::SMatrix<T, #outputs, B>,
+            pub #a: #krate::__private::SMatrix<T, #outputs, BATCH>,
         }
     });
     let last = net.layers.len();
@@ -342,15 +342,15 @@ fn cache_struct(n: &Names) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[derive(Clone, Copy, Debug, PartialEq)]
-        #vis struct #cache<#decl_params T: #krate::Scalar = f32, const B: usize = 1> {
+        #vis struct #cache<#decl_params T: #krate::Scalar = f32, const BATCH: usize = 1> {
             #(#fields)*
         }
 
-        impl<#impl_params T: #krate::Scalar, const B: usize> #krate::Cache<T, #output, B> for #cache<#args T, B> {
-            fn logits(&self) -> &#krate::__private::SMatrix<T, #output, B> {
+        impl<#impl_params T: #krate::Scalar, const BATCH: usize> #krate::Cache<T, #output, BATCH> for #cache<#args T, BATCH> {
+            fn logits(&self) -> &#krate::__private::SMatrix<T, #output, BATCH> {
                 &self.#z_last
             }
-            fn output(&self) -> &#krate::__private::SMatrix<T, #output, B> {
+            fn output(&self) -> &#krate::__private::SMatrix<T, #output, BATCH> {
                 &self.#a_last
             }
         }
@@ -370,8 +370,8 @@ fn forward_steps(n: &Names) -> TokenStream {
         };
         let (field, activation) = (&layer.name, n.activation(l));
         quote! {
-            let #z: SMatrix<T, #outputs, B> = self.#field.pre_activation(#prev);
-            let #a: SMatrix<T, #outputs, B> = <#activation as #krate::Activation>::forward(&#z);
+            let #z: SMatrix<T, #outputs, BATCH> = self.#field.pre_activation(#prev);
+            let #a: SMatrix<T, #outputs, BATCH> = <#activation as #krate::Activation>::forward(&#z);
         }
     });
     quote!(#(#steps)*)
@@ -403,13 +403,13 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
             let delta_prev = format_ident!("delta{}", l - 1);
             let grad_a_prev = format_ident!("grad_a{}", l - 1);
             steps.extend(quote! {
-                let #grad_a_prev: SMatrix<T, #inputs, B> = self.#field.input_gradient(&#delta, #prev_value);
-                let #delta_prev: SMatrix<T, #inputs, B> =
+                let #grad_a_prev: SMatrix<T, #inputs, BATCH> = self.#field.input_gradient(&#delta, #prev_value);
+                let #delta_prev: SMatrix<T, #inputs, BATCH> =
                     <#below_activation as #krate::Activation>::backward(&cache.#z_prev, &cache.#prev, &#grad_a_prev);
             });
         } else if input_gradient {
             steps.extend(quote! {
-                let grad_x: SMatrix<T, #inputs, B> = self.#field.input_gradient(&#delta, x);
+                let grad_x: SMatrix<T, #inputs, BATCH> = self.#field.input_gradient(&#delta, x);
                 grad_x
             });
         }
@@ -458,47 +458,47 @@ fn inherent_impl(n: &Names) -> TokenStream {
             /// Inference for one sample (an `SVector` or an array) or a batch
             /// (an `SMatrix` with one sample per column). Keeps nothing and
             /// does not allocate.
-            pub fn forward<const B: usize, X: #krate::Samples<T, #input, B>>(
+            pub fn forward<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>>(
                 &self,
                 x: &X,
-            ) -> #krate::__private::SMatrix<T, #output, B> {
+            ) -> #krate::__private::SMatrix<T, #output, BATCH> {
                 x.with_matrix(|x| #this::forward(self, x))
             }
 
             /// The training forward pass: keeps every layer's `z` and `a` for
             /// [`Self::backward`].
-            pub fn forward_train<const B: usize, X: #krate::Samples<T, #input, B>>(
+            pub fn forward_train<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>>(
                 &self,
                 x: &X,
-            ) -> #cache<#args T, B> {
+            ) -> #cache<#args T, BATCH> {
                 x.with_matrix(|x| #this::forward_train(self, x))
             }
 
             /// Back-propagates `grad_output = dC/da_L` for the samples `x` the
             /// cache was computed from: returns the gradient of every parameter
             /// and `dC/dx`.
-            pub fn backward<const B: usize, X: #krate::Samples<T, #input, B>, Y: #krate::Targets<T, #output, B>>(
+            pub fn backward<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>, Y: #krate::Targets<T, #output, BATCH>>(
                 &self,
                 x: &X,
-                cache: &#cache<#args T, B>,
+                cache: &#cache<#args T, BATCH>,
                 grad_output: &Y,
-            ) -> (#gradients<#args T>, #krate::__private::SMatrix<T, #input, B>) {
+            ) -> (#gradients<#args T>, #krate::__private::SMatrix<T, #input, BATCH>) {
                 x.with_matrix(|x| grad_output.with_matrix(|g| #this::backward(self, x, cache, g)))
             }
 
             /// The mean loss `L` over the samples.
-            pub fn loss<L, const B: usize, X, Y>(&self, x: &X, targets: &Y) -> T
+            pub fn loss<L, const BATCH: usize, X, Y>(&self, x: &X, targets: &Y) -> T
             where
                 L: #krate::Loss<#output_activation>,
-                X: #krate::Samples<T, #input, B>,
-                Y: #krate::Targets<T, #output, B>,
+                X: #krate::Samples<T, #input, BATCH>,
+                Y: #krate::Targets<T, #output, BATCH>,
             {
-                x.with_matrix(|x| targets.with_matrix(|t| #this::loss::<L, B>(self, x, t)))
+                x.with_matrix(|x| targets.with_matrix(|t| #this::loss::<L, BATCH>(self, x, t)))
             }
 
             /// One forward and backward pass: writes the gradients of the mean
             /// loss `L` into `grads` and returns that loss.
-            pub fn loss_and_gradients<L, const B: usize, X, Y>(
+            pub fn loss_and_gradients<L, const BATCH: usize, X, Y>(
                 &self,
                 x: &X,
                 targets: &Y,
@@ -506,11 +506,11 @@ fn inherent_impl(n: &Names) -> TokenStream {
             ) -> T
             where
                 L: #krate::Loss<#output_activation>,
-                X: #krate::Samples<T, #input, B>,
-                Y: #krate::Targets<T, #output, B>,
+                X: #krate::Samples<T, #input, BATCH>,
+                Y: #krate::Targets<T, #output, BATCH>,
             {
                 x.with_matrix(|x| {
-                    targets.with_matrix(|t| #this::loss_and_gradients::<L, B>(self, x, t, grads))
+                    targets.with_matrix(|t| #this::loss_and_gradients::<L, BATCH>(self, x, t, grads))
                 })
             }
         }
@@ -571,7 +571,7 @@ fn network_impl(n: &Names) -> TokenStream {
             const LAYER_KINDS: &'static [&'static str] = &[#(#layer_kinds),*];
             type OutputActivation = #output_activation;
             type Gradients = #gradients<#args T>;
-            type Cache<const B: usize> = #cache<#args T, B>;
+            type Cache<const BATCH: usize> = #cache<#args T, BATCH>;
 
             fn zeroed() -> Self {
                 #name { #(#fields: #layer_traits::zeroed(),)* }
@@ -581,41 +581,41 @@ fn network_impl(n: &Names) -> TokenStream {
                 #(#layer_traits::init(&mut self.#fields, <#activations as #krate::Activation>::INIT, rng);)*
             }
 
-            fn forward<const B: usize>(
+            fn forward<const BATCH: usize>(
                 &self,
-                x: &SMatrix<T, #input, B>,
-            ) -> SMatrix<T, #output, B> {
+                x: &SMatrix<T, #input, BATCH>,
+            ) -> SMatrix<T, #output, BATCH> {
                 #forward
                 #a_last
             }
 
-            fn forward_train<const B: usize>(
+            fn forward_train<const BATCH: usize>(
                 &self,
-                x: &SMatrix<T, #input, B>,
-            ) -> #cache<#args T, B> {
+                x: &SMatrix<T, #input, BATCH>,
+            ) -> #cache<#args T, BATCH> {
                 #forward
                 #cache { #(#cache_fields,)* }
             }
 
-            fn backward_delta_into<const B: usize>(
+            fn backward_delta_into<const BATCH: usize>(
                 &self,
-                x: &SMatrix<T, #input, B>,
-                cache: &#cache<#args T, B>,
-                delta_output: &SMatrix<T, #output, B>,
+                x: &SMatrix<T, #input, BATCH>,
+                cache: &#cache<#args T, BATCH>,
+                delta_output: &SMatrix<T, #output, BATCH>,
                 grads: &mut #gradients<#args T>,
-            ) -> SMatrix<T, #input, B> {
-                let #delta_last: SMatrix<T, #output, B> = *delta_output;
+            ) -> SMatrix<T, #input, BATCH> {
+                let #delta_last: SMatrix<T, #output, BATCH> = *delta_output;
                 #backward_with_input
             }
 
-            fn parameter_gradients_into<const B: usize>(
+            fn parameter_gradients_into<const BATCH: usize>(
                 &self,
-                x: &SMatrix<T, #input, B>,
-                cache: &#cache<#args T, B>,
-                delta_output: &SMatrix<T, #output, B>,
+                x: &SMatrix<T, #input, BATCH>,
+                cache: &#cache<#args T, BATCH>,
+                delta_output: &SMatrix<T, #output, BATCH>,
                 grads: &mut #gradients<#args T>,
             ) {
-                let #delta_last: SMatrix<T, #output, B> = *delta_output;
+                let #delta_last: SMatrix<T, #output, BATCH> = *delta_output;
                 #backward_parameters
             }
         }

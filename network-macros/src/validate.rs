@@ -82,6 +82,10 @@ impl ToTokens for Size {
 const SOFTMAX: &str = "Softmax";
 /// The scalar type parameter every generated item takes.
 pub const SCALAR_PARAM: &str = "T";
+/// The batch-size const parameter of the generated cache and methods: a name
+/// no type is likely to have, since a type of the same name in scope would
+/// be taken for it (a type `B` once broke every network in its module).
+pub const BATCH_PARAM: &str = "BATCH";
 
 /// Collects every error instead of stopping at the first.
 #[derive(Default)]
@@ -283,6 +287,12 @@ fn check_generics(generics: &Generics, errors: &mut Errors) {
                     errors.spanned(
                         &param.ident,
                         "the generic parameter `T` is reserved for the scalar type (`f32` or `f64`); rename this one",
+                    );
+                }
+                if param.ident == BATCH_PARAM {
+                    errors.spanned(
+                        &param.ident,
+                        "the generic parameter `BATCH` is reserved for the batch size of the generated methods; rename this one",
                     );
                 }
                 if !is_usize(&param.ty) {
