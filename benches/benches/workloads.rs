@@ -284,7 +284,7 @@ fn workload_lenet(c: &mut Criterion) {
             (
                 net,
                 z.clone(),
-                vec![0.0f32; 400 * 16],
+                vec![0.0f32; 150 * 16],
                 vec![0.0f32; 16],
                 vec![0.0f32; 1176 * 32],
             )
