@@ -21,8 +21,6 @@ pub trait Activation {
     const NAME: &'static str;
     /// The weight initialisation that suits a layer with this activation.
     const INIT: InitScheme = InitScheme::XavierUniform;
-    /// True only for [`Softmax`]: the macro keeps it to the output layer.
-    const NORMALISES_COLUMNS: bool = false;
 
     /// `a = f(z)`, column by column.
     fn forward<T: Scalar, const R: usize, const C: usize>(z: &SMatrix<T, R, C>)
@@ -70,6 +68,20 @@ pub trait ElementWise {
     /// cheapest in terms of it (`tanh' = 1 - a^2`).
     fn derivative<T: Scalar>(z: T, a: T) -> T;
 }
+
+/// An activation a hidden layer (any layer but the last) may use: every
+/// [`ElementWise`] one. [`Softmax`] normalises a whole layer and is not one;
+/// `network!` requires this bound of every hidden layer's activation, so an
+/// alias of `Softmax` is refused too. Implement it for your own whole-layer
+/// activation if a hidden layer may use it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` normalises a whole layer and may only be the output (last) layer's activation",
+    label = "the activation of a layer that is followed by more layers",
+    note = "a hidden layer's activation must implement `network::HiddenActivation`, as every element-wise activation does"
+)]
+pub trait HiddenActivation: Activation {}
+
+impl<E: ElementWise> HiddenActivation for E {}
 
 impl<E: ElementWise> Activation for E {
     const NAME: &'static str = E::NAME;
@@ -330,7 +342,6 @@ pub struct Softmax;
 
 impl Activation for Softmax {
     const NAME: &'static str = "softmax";
-    const NORMALISES_COLUMNS: bool = true;
 
     fn forward<T: Scalar, const R: usize, const C: usize>(
         z: &SMatrix<T, R, C>,

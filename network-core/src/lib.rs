@@ -68,8 +68,8 @@ pub mod train;
 mod zeroable;
 
 pub use activation::{
-    Activation, ElementWise, Gelu, Identity, LeakyRelu, Mish, Relu, Sigmoid, Silu, Softmax,
-    Softplus, Swish, Tanh,
+    Activation, ElementWise, Gelu, HiddenActivation, Identity, LeakyRelu, Mish, Relu, Sigmoid,
+    Silu, Softmax, Softplus, Swish, Tanh,
 };
 pub use clip::clip_global_norm;
 pub use data::{Samples, Targets};
@@ -108,4 +108,9 @@ pub mod __private {
     pub use core::marker::Copy;
     pub use core::ops::{AddAssign, MulAssign};
     pub use nalgebra::{SMatrix, SVector};
+
+    /// Compiles only if `A` may be a hidden layer's activation: the
+    /// generated code names each hidden layer's activation here, on the
+    /// user's token.
+    pub const fn hidden_activation<A: crate::HiddenActivation>() {}
 }

@@ -6,8 +6,9 @@
 //! of the wrong shape anywhere in the chain is a type error.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::GenericParam;
+use syn::spanned::Spanned;
 
 use crate::kinds::Emit;
 use crate::validate::{Layer, Net, Size};
@@ -42,6 +43,7 @@ pub fn expand(net: &Net) -> TokenStream {
     let network_impl = network_impl(&names);
     let zeroable_impls = zeroable_impls(&names);
     let geometries = geometries(&names);
+    let hidden_activations = hidden_activations(&names);
     let krate = &net.krate;
     quote! {
         #geometries
@@ -59,6 +61,7 @@ pub fn expand(net: &Net) -> TokenStream {
             use #krate::Layer as _;
             #network_impl
             #zeroable_impls
+            #hidden_activations
         };
     }
 }
@@ -692,6 +695,36 @@ fn architecture(n: &Names) -> String {
         ));
     }
     text
+}
+
+/// Requires `HiddenActivation` of every layer's activation but the last's,
+/// each on the user's token: `Softmax` (or an alias of it) before the last
+/// layer is then one error there.
+fn hidden_activations(n: &Names) -> TokenStream {
+    let Names {
+        net,
+        krate,
+        impl_params,
+        args,
+        ..
+    } = n;
+    let last = net.layers.len() - 1;
+    let checks = net.layers[..last]
+        .iter()
+        .filter_map(|layer| layer.activation.as_ref())
+        .map(|activation| {
+            let span = activation.span();
+            quote_spanned! {span=> #krate::__private::hidden_activation::<#activation>(); }
+        });
+    let name = &net.name;
+    quote! {
+        impl<#impl_params T: #krate::Scalar> #name<#args T> {
+            #[allow(dead_code)]
+            fn __hidden_activations() {
+                #(#checks)*
+            }
+        }
+    }
 }
 
 /// The geometry marker types of the layers whose kinds need one (convolution

@@ -327,13 +327,19 @@ fn bad_layers_are_errors() {
     }
 }
 
+/// "Softmax only in the last layer" is a trait bound rustc checks (so that
+/// an alias is caught too; `tests/ui/fail/softmax-*-not-last.rs`): the
+/// expansion requires `HiddenActivation` of every hidden layer's activation
+/// and of no other.
 #[test]
-fn softmax_must_be_last() {
-    assert_error(
-        quote! { struct Net { input: 2, h: Dense<4, Softmax>, out: Dense<1, Sigmoid> } },
-        "`Softmax` normalises a whole layer",
-    );
-    expansion(quote! { struct Net { input: 2, h: Dense<4, Tanh>, out: Dense<3, Softmax> } });
+fn hidden_activations_are_required_to_be_hidden_activations() {
+    let file = expansion(quote! {
+        struct Net { input: 2, h: Dense<4, Tanh>, g: Dense<3, Sigmoid>, out: Dense<3, Softmax> }
+    });
+    let code = quote!(#file).to_string().replace(' ', "");
+    assert!(code.contains("hidden_activation::<Tanh>()"), "{code}");
+    assert!(code.contains("hidden_activation::<Sigmoid>()"), "{code}");
+    assert!(!code.contains("hidden_activation::<Softmax>()"), "{code}");
 }
 
 #[test]
@@ -395,7 +401,9 @@ fn every_error_is_reported_not_only_the_first() {
     let messages = errors(quote! {
         struct Net<'a> { input: 0, h: Dense<4, Softmax>, h: Conv<1, Tanh>, out: Dense<1> }
     });
-    assert_eq!(messages.len(), 6, "{messages:?}");
+    // The lifetime, the zero width, the duplicate name, the unknown kind and
+    // the missing activation (the hidden `Softmax` is rustc's to report).
+    assert_eq!(messages.len(), 5, "{messages:?}");
 }
 
 // ---------------------------------------------------------------- fuzzing

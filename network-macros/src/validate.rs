@@ -78,8 +78,6 @@ impl ToTokens for Size {
     }
 }
 
-/// The activation that normalises whole columns and so must come last.
-const SOFTMAX: &str = "Softmax";
 /// The scalar type parameter every generated item takes.
 pub const SCALAR_PARAM: &str = "T";
 /// The batch-size const parameter of the generated cache and methods: a name
@@ -164,9 +162,7 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
     let mut after = "the input".to_string();
     let mut layers: Vec<Layer> = Vec::new();
     let mut seen: Vec<Ident> = Vec::new();
-    let field_count = fields.len();
-    for (index, field) in fields.enumerate() {
-        let is_last = index + 1 == field_count;
+    for field in fields {
         if field.name == "input" {
             match missing_input_before.take() {
                 Some(first) => errors.spanned(
@@ -189,7 +185,7 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
             );
         }
         seen.push(field.name.clone());
-        let declared = layer(&field.name, &field.value, is_last, &mut errors);
+        let declared = layer(&field.name, &field.value, &mut errors);
         let Some((kind, kind_ident, sizes, activation)) = declared else {
             shape = None;
             continue;
@@ -467,7 +463,6 @@ fn literal_size(lit: &Lit, what: &str, errors: &mut Errors) -> Option<Size> {
 fn layer(
     name: &Ident,
     value: &Value,
-    is_last: bool,
     errors: &mut Errors,
 ) -> Option<(&'static Kind, Ident, Vec<Size>, Option<Type>)> {
     let example = format!("`{name}: Dense<4, Tanh>`");
@@ -520,14 +515,6 @@ fn layer(
         }
     };
     let Args { sizes, activation } = (kind.parse)(name, args, errors)?;
-    if let Some(activation) = activation.as_ref().filter(|a| !is_last && names_softmax(a)) {
-        errors.spanned(
-            activation,
-            format!(
-                "`Softmax` normalises a whole layer and may only be the output (last) layer's activation, but `{name}` is followed by more layers"
-            ),
-        );
-    }
     Some((kind, last.ident.clone(), sizes?, activation))
 }
 
@@ -569,8 +556,4 @@ pub fn activation_type(ty: &Type) -> Option<&Type> {
         Type::Group(group) => activation_type(&group.elem),
         _ => None,
     }
-}
-
-fn names_softmax(ty: &Type) -> bool {
-    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == SOFTMAX))
 }

@@ -45,8 +45,7 @@ pub struct Kind {
 /// What a layer's declaration says.
 pub struct Args {
     /// Its sizes, in the kind's order (`Dense`: the width), every default
-    /// filled in; `None` if one of them was in error (the activation is
-    /// still checked then).
+    /// filled in; `None` if one of them was in error.
     pub sizes: Option<Vec<Size>>,
     /// `f` in `a = f(z)` as the user wrote it; `None` for kinds without one
     /// (pooling), which apply `Identity`.
