@@ -129,7 +129,8 @@ impl From<fmt::Error> for CodegenError {
 /// Writes `network` as the Rust source of a `static` item named and typed as
 /// `item` says, for a module that declares (or imports) the network's type.
 ///
-/// Every layer becomes `Dense::new(weights, biases)`,
+/// Every layer becomes a call of its constructor
+/// ([`Network::LAYER_CONSTRUCTORS`]): `Dense::new(weights, biases)`,
 /// `layers::Conv::new(weights, biases)` or `layers::Pool::new()`, with the
 /// weights as an `ArrayStorage` of columns, so the item is evaluated at
 /// compile time and lands in read-only memory. The item carries `#[rustfmt::skip]`, so the
@@ -147,12 +148,12 @@ where
     if let Some(index) = network.slices().flatten().position(|v| !v.is_finite()) {
         return Err(CodegenError::NonFinite { index });
     }
-    let expected_slices: Option<usize> = N::LAYER_KINDS
+    let expected_slices: usize = N::LAYER_CONSTRUCTORS
         .iter()
-        .map(|kind| Constructor::of(kind).map(Constructor::slices))
+        .map(|&(_, rows)| if rows == 0 { 0 } else { 2 })
         .sum();
-    if N::LAYER_KINDS.len() != N::LAYER_NAMES.len()
-        || expected_slices != Some(network.slices().count())
+    if N::LAYER_CONSTRUCTORS.len() != N::LAYER_NAMES.len()
+        || expected_slices != network.slices().count()
         || network.slices().map(<[T]>::len).sum::<usize>() != N::PARAMETERS
     {
         return Err(CodegenError::Inconsistent);
@@ -182,59 +183,21 @@ where
         item.struct_path()
     )?;
     let mut slices = network.slices();
-    for (name, kind) in N::LAYER_NAMES.iter().zip(N::LAYER_KINDS) {
-        let constructor = Constructor::of(kind).ok_or(CodegenError::Inconsistent)?;
-        if constructor == Constructor::Pool {
-            writeln!(out, "    {name}: {krate}::layers::Pool::new(),")?;
+    for (name, &(constructor, rows)) in N::LAYER_NAMES.iter().zip(N::LAYER_CONSTRUCTORS) {
+        if rows == 0 {
+            writeln!(out, "    {name}: {krate}::{constructor}(),")?;
             continue;
         }
         let (Some(weights), Some(biases)) = (slices.next(), slices.next()) else {
             return Err(CodegenError::Inconsistent);
         };
-        // The rows of the weight matrix: `OUT x IN` for a dense layer, one
-        // column of `C_in k k` per output channel for a convolution.
-        let (path, rows) = match constructor {
-            Constructor::Dense => ("Dense", biases.len()),
-            _ => ("layers::Conv", weights.len() / biases.len().max(1)),
-        };
-        writeln!(out, "    {name}: {krate}::{path}::new(")?;
+        writeln!(out, "    {name}: {krate}::{constructor}(")?;
         write_matrix(out, krate, weights, rows)?;
         write_matrix(out, krate, biases, biases.len())?;
         writeln!(out, "    ),")?;
     }
     writeln!(out, "}};")?;
     Ok(())
-}
-
-/// How a layer kind is built in a `static`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Constructor {
-    /// `Dense::new(w, b)`.
-    Dense,
-    /// `layers::Conv::new(w, b)`.
-    Conv,
-    /// `layers::Pool::new()`: no parameters.
-    Pool,
-}
-
-impl Constructor {
-    /// The constructor of the kind `network!` calls `kind`.
-    fn of(kind: &str) -> Option<Self> {
-        match kind {
-            "Dense" => Some(Constructor::Dense),
-            "Conv1d" | "Conv2d" => Some(Constructor::Conv),
-            "MaxPool1d" | "MaxPool2d" | "AvgPool1d" | "AvgPool2d" => Some(Constructor::Pool),
-            _ => None,
-        }
-    }
-
-    /// How many parameter slices the layer has.
-    fn slices(self) -> usize {
-        match self {
-            Constructor::Dense | Constructor::Conv => 2,
-            Constructor::Pool => 0,
-        }
-    }
 }
 
 /// One column-major matrix with `rows` rows as

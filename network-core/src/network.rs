@@ -92,10 +92,13 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     /// The field name of every layer, in order: `["hidden", "output"]`.
     /// [`codegen`](crate::codegen) writes struct literals with them.
     const LAYER_NAMES: &'static [&'static str];
-    /// The kind of every layer, in order, as declared: `["Conv2d",
-    /// "MaxPool2d", "Dense"]`. [`codegen`](crate::codegen) writes each
-    /// layer's constructor from it.
-    const LAYER_KINDS: &'static [&'static str];
+    /// How [`codegen`](crate::codegen) writes each layer, in order: the path
+    /// of its `const fn` constructor under the runtime crate (`"Dense::new"`,
+    /// `"layers::Conv::new"`, `"layers::Pool::new"`) and the rows of its
+    /// weight matrix, or `0` for a layer without parameters (whose
+    /// constructor takes none). A layer with parameters has two slices,
+    /// its weights then its biases.
+    const LAYER_CONSTRUCTORS: &'static [(&'static str, usize)];
     /// The activation of the output layer, which decides which losses fit.
     type OutputActivation: Activation;
     /// The gradients of every parameter.

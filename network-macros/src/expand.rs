@@ -555,7 +555,14 @@ fn network_impl(n: &Names) -> TokenStream {
         .collect();
     let architecture = architecture(n);
     let layer_names = net.layers.iter().map(|layer| layer.name.to_string());
-    let layer_kinds = net.layers.iter().map(|layer| layer.kind.name);
+    let constructors: Vec<_> = n
+        .layers()
+        .map(|(_, layer, inputs, outputs)| {
+            let path = layer.kind.constructor;
+            let rows = (layer.kind.weight_rows)(&n.emit(layer, inputs, outputs));
+            quote!((#path, #rows))
+        })
+        .collect();
     // The input's dimensions, then every layer's sizes.
     let sizes = n
         .net
@@ -571,7 +578,7 @@ fn network_impl(n: &Names) -> TokenStream {
             const ARCHITECTURE: &'static str = #architecture;
             const RESOLVED_SIZES: &'static [usize] = &[#(#sizes),*];
             const LAYER_NAMES: &'static [&'static str] = &[#(#layer_names),*];
-            const LAYER_KINDS: &'static [&'static str] = &[#(#layer_kinds),*];
+            const LAYER_CONSTRUCTORS: &'static [(&'static str, usize)] = &[#(#constructors),*];
             type OutputActivation = #output_activation;
             type Gradients = #gradients<#args T>;
             type Cache<const BATCH: usize> = #cache<#args T, BATCH>;

@@ -20,6 +20,12 @@ pub const CONV1D: Kind = Kind {
     named: &["stride", "padding"],
     parse: |name, args, errors| parse(name, args, errors, "Conv1d", "Conv1d<16, 5, Relu>"),
     output: |rule| output(rule, false),
+    constructor: "layers::Conv::new",
+    // One column of `C_in k (k)` weights per output channel.
+    weight_rows: |e| {
+        let rows = kernel_values(e);
+        quote!(#rows)
+    },
     layer_type,
     gradients_type,
     items: |e| items(e, false),
@@ -33,6 +39,12 @@ pub const CONV2D: Kind = Kind {
     named: &["stride", "padding"],
     parse: |name, args, errors| parse(name, args, errors, "Conv2d", "Conv2d<6, 5, Relu>"),
     output: |rule| output(rule, true),
+    constructor: "layers::Conv::new",
+    // One column of `C_in k (k)` weights per output channel.
+    weight_rows: |e| {
+        let rows = kernel_values(e);
+        quote!(#rows)
+    },
     layer_type,
     gradients_type,
     items: |e| items(e, true),

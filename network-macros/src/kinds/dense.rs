@@ -19,6 +19,12 @@ pub const DENSE: Kind = Kind {
     named: &[],
     parse,
     output: |rule: &Rule<'_>| Ok(Shape::Flat(rule.sizes[0].clone())),
+    constructor: "Dense::new",
+    // `W` is `OUT x IN`.
+    weight_rows: |e| {
+        let outputs = e.outputs;
+        quote!(#outputs)
+    },
     layer_type: |e| {
         let Emit {
             krate,

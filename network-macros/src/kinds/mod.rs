@@ -33,6 +33,11 @@ pub struct Kind {
     /// The shape of its output, or the sentence that says why its input
     /// does not fit.
     pub output: fn(&Rule<'_>) -> Result<Shape, String>,
+    /// The path of its runtime type's `const fn` constructor, under the
+    /// runtime crate, for `codegen`: `"Dense::new"`.
+    pub constructor: &'static str,
+    /// The rows of its weight matrix, for `codegen` (`0` without parameters).
+    pub weight_rows: fn(&Emit<'_>) -> TokenStream,
     /// The runtime type of the layer.
     pub layer_type: fn(&Emit<'_>) -> TokenStream,
     /// The runtime type of its gradients.

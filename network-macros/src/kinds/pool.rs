@@ -20,6 +20,8 @@ macro_rules! pool_kind {
             named: &["stride"],
             parse: |name, args, errors| parse(name, args, errors, $name, $example),
             output: |rule| output(rule, $two_d),
+            constructor: "layers::Pool::new",
+            weight_rows: |_| quote!(0usize),
             layer_type: |e| {
                 let Emit {
                     krate,
