@@ -8,14 +8,11 @@
 //! [`boxed_zeroed`] instead asks the allocator for zeroed memory and never
 //! materialises the value anywhere else.
 
-use crate::layers::{Conv, ConvGradients, NoGradients, Pool};
-use crate::{Dense, DenseGradients, Scalar};
-
 /// A type for which the all-zero bit pattern is a valid value.
 ///
 /// `network!` implements it for the networks and gradients it generates
-/// (whenever the scalar type implements it), and the optimizers implement it
-/// when their state does.
+/// (whenever the scalar type implements it), each layer kind's file for its
+/// layer and gradients, and the optimizers when their state does.
 ///
 /// # Safety
 ///
@@ -28,48 +25,6 @@ pub unsafe trait Zeroable: Sized {}
 unsafe impl Zeroable for f32 {}
 // SAFETY: as for `f32`.
 unsafe impl Zeroable for f64 {}
-
-// SAFETY: a `Dense` is two nalgebra matrices, which are arrays of `T` (plus
-// zero-sized markers), and a `PhantomData`; zero `T`s make a valid layer.
-unsafe impl<T: Scalar + Zeroable, const IN: usize, const OUT: usize, A> Zeroable
-    for Dense<T, IN, OUT, A>
-{
-}
-
-// SAFETY: as for `Dense`: two arrays of `T`.
-unsafe impl<T: Scalar + Zeroable, const IN: usize, const OUT: usize> Zeroable
-    for DenseGradients<T, IN, OUT>
-{
-}
-
-// SAFETY: as for `Dense`: two arrays of `T` and a `PhantomData`.
-unsafe impl<
-    T: Scalar + Zeroable,
-    const IN: usize,
-    const OUT: usize,
-    const K: usize,
-    const C: usize,
-    const P: usize,
-    G,
-    A,
-> Zeroable for Conv<T, IN, OUT, K, C, P, G, A>
-{
-}
-
-// SAFETY: as for `Dense`: two arrays of `T`.
-unsafe impl<T: Scalar + Zeroable, const K: usize, const C: usize> Zeroable
-    for ConvGradients<T, K, C>
-{
-}
-
-// SAFETY: a `PhantomData` alone, zero-sized.
-unsafe impl<T: Scalar + Zeroable, const IN: usize, const OUT: usize, G, M> Zeroable
-    for Pool<T, IN, OUT, G, M>
-{
-}
-
-// SAFETY: zero-sized.
-unsafe impl Zeroable for NoGradients {}
 
 /// A `Zeroable` value built directly in zeroed heap memory, never on the
 /// stack.

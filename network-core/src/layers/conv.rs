@@ -5,6 +5,7 @@ use core::marker::PhantomData;
 
 use nalgebra::{SMatrix, SVector};
 
+use crate::Zeroable;
 use crate::convolution::Conv2dShape;
 #[cfg(not(vector_registers))]
 use crate::convolution::{conv2d_backward_input, conv2d_backward_weights, conv2d_forward};
@@ -317,4 +318,24 @@ impl<
         conv2d_backward_input(&G::SHAPE, w, delta, grad.as_mut_slice());
         grad
     }
+}
+
+// SAFETY: as for `Dense`: two arrays of `T` and a `PhantomData`.
+unsafe impl<
+    T: Scalar + Zeroable,
+    const IN: usize,
+    const OUT: usize,
+    const K: usize,
+    const C: usize,
+    const P: usize,
+    G,
+    A,
+> Zeroable for Conv<T, IN, OUT, K, C, P, G, A>
+{
+}
+
+// SAFETY: as for `Dense`: two arrays of `T`.
+unsafe impl<T: Scalar + Zeroable, const K: usize, const C: usize> Zeroable
+    for ConvGradients<T, K, C>
+{
 }

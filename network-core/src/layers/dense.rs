@@ -5,6 +5,7 @@ use core::marker::PhantomData;
 
 use nalgebra::{SMatrix, SVector};
 
+use crate::Zeroable;
 use crate::{
     Activation, Gradients, InitScheme, Layer, Parameters, Rng, Scalar, SliceArray, kernels,
 };
@@ -227,4 +228,17 @@ impl<T: Scalar, const IN: usize, const OUT: usize> SliceArray<T, 2> for DenseGra
     fn slice_array_mut(&mut self) -> [&mut [T]; 2] {
         self.parameters_mut()
     }
+}
+
+// SAFETY: a `Dense` is two nalgebra matrices, which are arrays of `T` (plus
+// zero-sized markers), and a `PhantomData`; zero `T`s make a valid layer.
+unsafe impl<T: Scalar + Zeroable, const IN: usize, const OUT: usize, A> Zeroable
+    for Dense<T, IN, OUT, A>
+{
+}
+
+// SAFETY: as for `Dense`: two arrays of `T`.
+unsafe impl<T: Scalar + Zeroable, const IN: usize, const OUT: usize> Zeroable
+    for DenseGradients<T, IN, OUT>
+{
 }

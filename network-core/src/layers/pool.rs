@@ -5,6 +5,7 @@ use core::marker::PhantomData;
 
 use nalgebra::SMatrix;
 
+use crate::Zeroable;
 use crate::convolution::{
     Pool2dShape, avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward,
 };
@@ -208,3 +209,12 @@ impl<T: Scalar, const IN: usize, const OUT: usize, G: PoolGeometry, M: PoolKind>
         grad
     }
 }
+
+// SAFETY: a `PhantomData` alone, zero-sized.
+unsafe impl<T: Scalar + Zeroable, const IN: usize, const OUT: usize, G, M> Zeroable
+    for Pool<T, IN, OUT, G, M>
+{
+}
+
+// SAFETY: zero-sized.
+unsafe impl Zeroable for NoGradients {}
