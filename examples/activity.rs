@@ -27,9 +27,12 @@
 
 use std::process::ExitCode;
 
-use network::load::{Labeled, read_csv};
+use network::load::read_csv;
 use network::prelude::*;
 use network::train::Progress;
+
+#[path = "common/series.rs"]
+mod series;
 
 /// Input channels: acceleration on three axes, then rotation rate on three.
 const CHANNELS: usize = 6;
@@ -63,67 +66,14 @@ const TARGET: f64 = 0.95;
 const TRAIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/basicmotions_train.csv");
 const TEST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/basicmotions_test.csv");
 
-/// A sample: a standardised recording and a one-hot target.
-type Sample = ([f32; VALUES], [f32; CLASSES]);
-
-/// What the command line asks for.
-struct Options {
-    /// Train [`SMOKE_EPOCHS`] epochs and skip the accuracy target.
-    smoke: bool,
-    /// Seeds the initial weights and the batch order.
-    seed: u64,
-}
-
 fn main() -> ExitCode {
-    let options = match parse_args() {
-        Ok(options) => options,
-        Err(error) => {
-            eprintln!("error: {error}\nusage: activity [--smoke] [--seed N]");
-            return ExitCode::FAILURE;
-        }
-    };
-    match run(&options) {
-        Ok(accuracy) => {
-            println!("test accuracy: {accuracy:.4}");
-            if options.smoke || accuracy >= TARGET {
-                ExitCode::SUCCESS
-            } else {
-                eprintln!("the test accuracy is below the target of {TARGET}");
-                ExitCode::FAILURE
-            }
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    series::main("activity", SEED, TARGET, run)
 }
 
-fn parse_args() -> Result<Options, String> {
-    let mut options = Options {
-        smoke: false,
-        seed: SEED,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--smoke" => options.smoke = true,
-            "--seed" => {
-                let value = args.next().ok_or("--seed needs a value")?;
-                options.seed = value
-                    .parse()
-                    .map_err(|_| format!("--seed needs an integer, not `{value}`"))?;
-            }
-            _ => return Err(format!("unknown argument `{arg}`")),
-        }
-    }
-    Ok(options)
-}
-
-fn run(options: &Options) -> Result<f64, Box<dyn std::error::Error>> {
+fn run(options: &series::Options) -> Result<f64, Box<dyn std::error::Error>> {
     let train_raw = read_csv::<VALUES, CLASSES>(TRAIN)?;
     let test_raw = read_csv::<VALUES, CLASSES>(TEST)?;
-    let standardise = Standardiser::fit(&train_raw);
+    let standardise = series::Standardiser::<CHANNELS, STEPS>::fit(&train_raw);
     let train = standardise.samples(&train_raw);
     let test = standardise.samples(&test_raw);
     let epochs = if options.smoke { SMOKE_EPOCHS } else { EPOCHS };
@@ -167,53 +117,4 @@ fn run(options: &Options) -> Result<f64, Box<dyn std::error::Error>> {
     let figures = trainer.evaluate(&net, &test[..]);
     println!("test loss: {:.4}", figures.loss);
     Ok(figures.accuracy)
-}
-
-/// Per-channel standardisation: each channel's mean and standard deviation
-/// over every step of every training recording.
-struct Standardiser {
-    mean: [f64; CHANNELS],
-    std: [f64; CHANNELS],
-}
-
-impl Standardiser {
-    /// The statistics of `train`, which must be the training split only, so
-    /// that nothing about the test recordings leaks into training.
-    fn fit(train: &Labeled<f64, VALUES>) -> Self {
-        let n = (train.len() * STEPS) as f64;
-        let mut mean = [0.0; CHANNELS];
-        let mut variance = [0.0; CHANNELS];
-        for recording in &train.inputs {
-            for (c, m) in mean.iter_mut().enumerate() {
-                *m += recording[c * STEPS..(c + 1) * STEPS].iter().sum::<f64>() / n;
-            }
-        }
-        for recording in &train.inputs {
-            for (c, v) in variance.iter_mut().enumerate() {
-                let steps = &recording[c * STEPS..(c + 1) * STEPS];
-                *v += steps.iter().map(|x| (x - mean[c]).powi(2)).sum::<f64>() / n;
-            }
-        }
-        Standardiser {
-            mean,
-            std: variance.map(|v| v.sqrt().max(1e-12)),
-        }
-    }
-
-    /// `data` standardised, with one-hot targets.
-    fn samples(&self, data: &Labeled<f64, VALUES>) -> Vec<Sample> {
-        data.inputs
-            .iter()
-            .zip(&data.labels)
-            .map(|(recording, &label)| {
-                let x = std::array::from_fn(|i| {
-                    let c = i / STEPS;
-                    ((recording[i] - self.mean[c]) / self.std[c]) as f32
-                });
-                let mut t = [0.0; CLASSES];
-                t[label] = 1.0;
-                (x, t)
-            })
-            .collect()
-    }
 }
