@@ -6,7 +6,7 @@ use quote::quote;
 use syn::spanned::Spanned;
 use syn::{AngleBracketedGenericArguments, GenericArgument, Ident};
 
-use super::{Args, Emit, Kind, Rule, named_sizes, one, zero};
+use super::{Args, Emit, Kind, Rule, named_sizes, one, split_arguments, zero};
 use crate::shape::{Shape, out_len};
 use crate::validate::{Errors, Size, activation_type, generic_size};
 
@@ -59,16 +59,7 @@ fn parse(
     kind: &str,
     example: &str,
 ) -> Option<Args> {
-    let all: Vec<&GenericArgument> = args.args.iter().collect();
-    let positional = all
-        .iter()
-        .take_while(|a| {
-            !matches!(
-                a,
-                GenericArgument::AssocConst(_) | GenericArgument::AssocType(_)
-            )
-        })
-        .count();
+    let (all, positional) = split_arguments(args);
     if positional != 3 {
         errors.spanned(
             args,

@@ -154,6 +154,21 @@ pub fn named_size(
     }
 }
 
+/// A layer's arguments, and how many come before the first `name = value`.
+pub fn split_arguments(args: &AngleBracketedGenericArguments) -> (Vec<&GenericArgument>, usize) {
+    let all: Vec<&GenericArgument> = args.args.iter().collect();
+    let positional = all
+        .iter()
+        .take_while(|a| {
+            !matches!(
+                a,
+                GenericArgument::AssocConst(_) | GenericArgument::AssocType(_)
+            )
+        })
+        .count();
+    (all, positional)
+}
+
 /// Reads the named arguments after the positional ones: each of `allowed`
 /// at most once. Returns their values in the order of `allowed` (`None`
 /// where not given), and `false` if any was in error.

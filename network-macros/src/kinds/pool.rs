@@ -3,10 +3,10 @@
 //! equal to the kernel unless given, no padding, no parameters.
 
 use quote::quote;
-use syn::{AngleBracketedGenericArguments, GenericArgument, Ident};
+use syn::{AngleBracketedGenericArguments, Ident};
 
 use super::conv::check_params;
-use super::{Args, Emit, Kind, Rule, named_sizes, zero};
+use super::{Args, Emit, Kind, Rule, named_sizes, split_arguments, zero};
 use crate::shape::{Shape, out_len};
 use crate::validate::{Errors, Size, generic_size};
 
@@ -54,16 +54,7 @@ fn parse(
     kind: &str,
     example: &str,
 ) -> Option<Args> {
-    let all: Vec<&GenericArgument> = args.args.iter().collect();
-    let positional = all
-        .iter()
-        .take_while(|a| {
-            !matches!(
-                a,
-                GenericArgument::AssocConst(_) | GenericArgument::AssocType(_)
-            )
-        })
-        .count();
+    let (all, positional) = split_arguments(args);
     if positional != 1 {
         errors.spanned(
             args,
