@@ -141,32 +141,30 @@ impl<'a> Names<'a> {
         }
     }
 
-    /// The runtime type of a layer, as its kind writes it.
-    fn layer_type(&self, layer: &Layer, inputs: &Size, outputs: &Size) -> TokenStream {
-        (layer.kind.layer_type)(&self.emit(layer, inputs, outputs))
+    /// The runtime type of layer `l` (from 1), as its kind writes it.
+    fn layer_type(&self, l: usize) -> TokenStream {
+        let layer = &self.net.layers[l - 1];
+        (layer.kind.layer_type)(&self.emit(l))
     }
 
-    /// The runtime type of a layer's gradients, as its kind writes it.
-    fn gradients_type(&self, layer: &Layer, inputs: &Size, outputs: &Size) -> TokenStream {
-        (layer.kind.gradients_type)(&self.emit(layer, inputs, outputs))
+    /// The runtime type of layer `l`'s gradients, as its kind writes it.
+    fn gradients_type(&self, l: usize) -> TokenStream {
+        let layer = &self.net.layers[l - 1];
+        (layer.kind.gradients_type)(&self.emit(l))
     }
 
-    fn emit<'b>(&'b self, layer: &'b Layer, inputs: &'b Size, outputs: &'b Size) -> Emit<'b> {
-        let index = self
-            .net
-            .layers
-            .iter()
-            .position(|l| core::ptr::eq(l, layer))
-            .unwrap_or(0);
+    /// What layer `l`'s kind writes its types and items from.
+    fn emit(&self, l: usize) -> Emit<'_> {
+        let layer = &self.net.layers[l - 1];
         Emit {
             krate: self.krate,
             input: &layer.input,
             output: &layer.output,
-            inputs,
-            outputs,
+            inputs: &self.sizes[l - 1],
+            outputs: &self.sizes[l],
             sizes: &layer.sizes,
-            activation: &self.activations[index],
-            geometry: &self.geometries[index],
+            activation: &self.activations[l - 1],
+            geometry: &self.geometries[l - 1],
             name: &layer.name,
         }
     }
@@ -180,9 +178,9 @@ fn network_struct(n: &Names) -> TokenStream {
         ..
     } = n;
     let (attrs, vis, name) = (&net.attrs, &net.vis, &net.name);
-    let fields = n.layers().map(|(_, layer, inputs, outputs)| {
+    let fields = n.layers().map(|(l, layer, _, _)| {
         let (attrs, vis, field) = (&layer.attrs, &layer.vis, &layer.name);
-        let ty = n.layer_type(layer, inputs, outputs);
+        let ty = n.layer_type(l);
         quote! {
             #(#attrs)*
             #vis #field: #ty,
@@ -211,23 +209,21 @@ fn gradients_struct(n: &Names) -> TokenStream {
     let doc = format!(
         "The gradient of the loss with respect to every parameter of [`{name}`], layer by layer, in the same shapes."
     );
-    let fields = n.layers().map(|(_, layer, inputs, outputs)| {
+    let fields = n.layers().map(|(l, layer, _, _)| {
         let field = &layer.name;
         let doc = format!("The gradients of the parameters of layer `{field}`.");
-        let ty = n.gradients_type(layer, inputs, outputs);
+        let ty = n.gradients_type(l);
         quote! {
             #[doc = #doc]
             pub #field: #ty,
         }
     });
-    let zeros = n.layers().map(|(_, layer, inputs, outputs)| {
+    let zeros = n.layers().map(|(l, layer, _, _)| {
         let field = &layer.name;
-        let ty = n.gradients_type(layer, inputs, outputs);
+        let ty = n.gradients_type(l);
         quote!(#field: <#ty as #krate::Gradients<T>>::zeros(),)
     });
-    let parameters_impl = parameters_impl(n, gradients, |layer, inputs, outputs| {
-        n.gradients_type(layer, inputs, outputs)
-    });
+    let parameters_impl = parameters_impl(n, gradients, |l| n.gradients_type(l));
     quote! {
         #[doc = #doc]
         #[derive(Clone, Copy, Debug, PartialEq)]
@@ -264,7 +260,7 @@ fn gradients_struct(n: &Names) -> TokenStream {
 fn parameters_impl(
     n: &Names,
     ty: &Ident,
-    field_type: impl Fn(&Layer, &Size, &Size) -> TokenStream,
+    field_type: impl Fn(usize) -> TokenStream,
 ) -> TokenStream {
     let Names {
         krate,
@@ -272,8 +268,8 @@ fn parameters_impl(
         args,
         ..
     } = n;
-    let counts = n.layers().map(|(_, layer, inputs, outputs)| {
-        let ty = field_type(layer, inputs, outputs);
+    let counts = n.layers().map(|(l, _, _, _)| {
+        let ty = field_type(l);
         quote!(<#ty as #krate::Parameters<T>>::PARAMETERS)
     });
     // `let [hidden_0, hidden_1] = SliceArray::<T, 2>::slice_array(&self.hidden);`
@@ -386,7 +382,7 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
     let krate = n.krate;
     let layers: Vec<_> = n.layers().collect();
     let mut steps = TokenStream::new();
-    for &(l, layer, inputs, outputs) in layers.iter().rev() {
+    for &(l, layer, inputs, _) in layers.iter().rev() {
         let delta = format_ident!("delta{}", l);
         let grad_theta = format_ident!("grad_theta{}", l);
         let prev = Names::activation_name(l - 1);
@@ -396,7 +392,7 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
             quote!(&cache.#prev)
         };
         let field = &layer.name;
-        let gradients_type = n.gradients_type(layer, inputs, outputs);
+        let gradients_type = n.gradients_type(l);
         steps.extend(quote! {
             let #grad_theta: &mut #gradients_type = &mut grads.#field;
             self.#field.parameter_gradients_into(&#delta, #prev_value, #grad_theta);
@@ -543,13 +539,11 @@ fn network_impl(n: &Names) -> TokenStream {
     let delta_last = format_ident!("delta{}", layers);
     let backward_with_input = backward_steps(n, true);
     let backward_parameters = backward_steps(n, false);
-    let parameters_impl = parameters_impl(n, name, |layer, inputs, outputs| {
-        n.layer_type(layer, inputs, outputs)
-    });
+    let parameters_impl = parameters_impl(n, name, |l| n.layer_type(l));
     let layer_traits: Vec<_> = n
         .layers()
-        .map(|(_, layer, inputs, outputs)| {
-            let ty = n.layer_type(layer, inputs, outputs);
+        .map(|(l, _, inputs, outputs)| {
+            let ty = n.layer_type(l);
             quote!(<#ty as #krate::Layer<T, #inputs, #outputs>>)
         })
         .collect();
@@ -557,9 +551,9 @@ fn network_impl(n: &Names) -> TokenStream {
     let layer_names = net.layers.iter().map(|layer| layer.name.to_string());
     let constructors: Vec<_> = n
         .layers()
-        .map(|(_, layer, inputs, outputs)| {
+        .map(|(l, layer, _, _)| {
             let path = layer.kind.constructor;
-            let rows = (layer.kind.weight_rows)(&n.emit(layer, inputs, outputs));
+            let rows = (layer.kind.weight_rows)(&n.emit(l));
             quote!((#path, #rows))
         })
         .collect();
@@ -649,12 +643,12 @@ fn zeroable_impls(n: &Names) -> TokenStream {
         ..
     } = n;
     let name = &net.name;
-    let layer_bounds = n.layers().map(|(_, layer, inputs, outputs)| {
-        let ty = n.layer_type(layer, inputs, outputs);
+    let layer_bounds = n.layers().map(|(l, _, _, _)| {
+        let ty = n.layer_type(l);
         quote!(#ty: #krate::Zeroable,)
     });
-    let gradient_bounds = n.layers().map(|(_, layer, inputs, outputs)| {
-        let ty = n.gradients_type(layer, inputs, outputs);
+    let gradient_bounds = n.layers().map(|(l, _, _, _)| {
+        let ty = n.gradients_type(l);
         quote!(#ty: #krate::Zeroable,)
     });
     quote! {
@@ -738,8 +732,8 @@ fn hidden_activations(n: &Names) -> TokenStream {
 /// and pooling), with the impls that give them their shapes.
 fn geometries(n: &Names) -> TokenStream {
     let mut out = TokenStream::new();
-    for (l, layer, inputs, outputs) in n.layers() {
-        let emit = n.emit(layer, inputs, outputs);
+    for (l, layer, _, _) in n.layers() {
+        let emit = n.emit(l);
         let items = (layer.kind.items)(&emit);
         if items.is_empty() {
             continue;

@@ -9,7 +9,7 @@ use crate::Zeroable;
 use crate::convolution::Conv2dShape;
 #[cfg(not(vector_registers))]
 use crate::convolution::{conv2d_backward_input, conv2d_backward_weights, conv2d_forward};
-use crate::{Activation, Gradients, InitScheme, Layer, Parameters, Rng, Scalar, SliceArray};
+use crate::{Activation, Gradients, InitScheme, Layer, Rng, Scalar};
 
 /// The geometry of one convolution layer, as a type: `network!` declares one
 /// for each convolution it generates, so that the layer's type carries every
@@ -197,38 +197,16 @@ impl<T: Scalar, const K: usize, const C: usize> ConvGradients<T, K, C> {
     }
 }
 
-/// `[w, b]` as slices, for the parameters and the gradients alike.
-macro_rules! weights_then_biases {
-    ($ty:ty, [$($params:tt)*]) => {
-        impl<$($params)*> SliceArray<T, 2> for $ty {
-            fn slice_array(&self) -> [&[T]; 2] {
-                [self.w.as_slice(), self.b.as_slice()]
-            }
-
-            fn slice_array_mut(&mut self) -> [&mut [T]; 2] {
-                [self.w.as_mut_slice(), self.b.as_mut_slice()]
-            }
-        }
-
-        impl<$($params)*> Parameters<T> for $ty {
-            const PARAMETERS: usize = (K + 1) * C;
-
-            fn slices(&self) -> impl Iterator<Item = &[T]> {
-                self.slice_array().into_iter()
-            }
-
-            fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-                self.slice_array_mut().into_iter()
-            }
-        }
-    };
-}
-
 weights_then_biases!(
     Conv<T, IN, OUT, K, C, P, G, A>,
-    [T: Scalar, const IN: usize, const OUT: usize, const K: usize, const C: usize, const P: usize, G, A]
+    [T: Scalar, const IN: usize, const OUT: usize, const K: usize, const C: usize, const P: usize, G, A],
+    (K + 1) * C
 );
-weights_then_biases!(ConvGradients<T, K, C>, [T: Scalar, const K: usize, const C: usize]);
+weights_then_biases!(
+    ConvGradients<T, K, C>,
+    [T: Scalar, const K: usize, const C: usize],
+    (K + 1) * C
+);
 
 impl<T: Scalar, const K: usize, const C: usize> Gradients<T> for ConvGradients<T, K, C> {
     fn zeros() -> Self {

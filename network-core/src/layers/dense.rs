@@ -6,9 +6,7 @@ use core::marker::PhantomData;
 use nalgebra::{SMatrix, SVector};
 
 use crate::Zeroable;
-use crate::{
-    Activation, Gradients, InitScheme, Layer, Parameters, Rng, Scalar, SliceArray, kernels,
-};
+use crate::{Activation, Gradients, InitScheme, Layer, Parameters, Rng, Scalar, kernels};
 
 /// A fully connected layer from `IN` to `OUT` units with activation `A`:
 /// `z = W a_prev + b`, `a = f(z)`.
@@ -140,29 +138,16 @@ impl<T: Scalar, const IN: usize, const OUT: usize> DenseGradients<T, IN, OUT> {
     }
 }
 
-impl<T: Scalar, const IN: usize, const OUT: usize, A> Parameters<T> for Dense<T, IN, OUT, A> {
-    const PARAMETERS: usize = OUT * IN + OUT;
-
-    fn slices(&self) -> impl Iterator<Item = &[T]> {
-        self.parameters().into_iter()
-    }
-
-    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.parameters_mut().into_iter()
-    }
-}
-
-impl<T: Scalar, const IN: usize, const OUT: usize> Parameters<T> for DenseGradients<T, IN, OUT> {
-    const PARAMETERS: usize = Dense::<T, IN, OUT, ()>::PARAMETERS;
-
-    fn slices(&self) -> impl Iterator<Item = &[T]> {
-        self.parameters().into_iter()
-    }
-
-    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        self.parameters_mut().into_iter()
-    }
-}
+weights_then_biases!(
+    Dense<T, IN, OUT, A>,
+    [T: Scalar, const IN: usize, const OUT: usize, A],
+    OUT * IN + OUT
+);
+weights_then_biases!(
+    DenseGradients<T, IN, OUT>,
+    [T: Scalar, const IN: usize, const OUT: usize],
+    Dense::<T, IN, OUT, ()>::PARAMETERS
+);
 
 impl<T: Scalar, const IN: usize, const OUT: usize> Gradients<T> for DenseGradients<T, IN, OUT> {
     fn zeros() -> Self {
@@ -207,26 +192,6 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A> Layer<T, IN, OUT> for Dens
         _a_prev: &SMatrix<T, IN, B>,
     ) -> SMatrix<T, IN, B> {
         self.transposed_mul(delta)
-    }
-}
-
-impl<T: Scalar, const IN: usize, const OUT: usize, A> SliceArray<T, 2> for Dense<T, IN, OUT, A> {
-    fn slice_array(&self) -> [&[T]; 2] {
-        self.parameters()
-    }
-
-    fn slice_array_mut(&mut self) -> [&mut [T]; 2] {
-        self.parameters_mut()
-    }
-}
-
-impl<T: Scalar, const IN: usize, const OUT: usize> SliceArray<T, 2> for DenseGradients<T, IN, OUT> {
-    fn slice_array(&self) -> [&[T]; 2] {
-        self.parameters()
-    }
-
-    fn slice_array_mut(&mut self) -> [&mut [T]; 2] {
-        self.parameters_mut()
     }
 }
 

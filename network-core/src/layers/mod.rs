@@ -19,6 +19,35 @@
 //! A new kind is one file here implementing [`Layer`], one entry in the
 //! macro's table of kinds, and its tests.
 
+/// `SliceArray` and `Parameters` of a layer or gradients type whose
+/// parameters are `w` then `b` (`$count` values in all): the same for
+/// every kind that has weights and biases.
+macro_rules! weights_then_biases {
+    ($ty:ty, [$($params:tt)*], $count:expr) => {
+        impl<$($params)*> $crate::SliceArray<T, 2> for $ty {
+            fn slice_array(&self) -> [&[T]; 2] {
+                [self.w.as_slice(), self.b.as_slice()]
+            }
+
+            fn slice_array_mut(&mut self) -> [&mut [T]; 2] {
+                [self.w.as_mut_slice(), self.b.as_mut_slice()]
+            }
+        }
+
+        impl<$($params)*> $crate::Parameters<T> for $ty {
+            const PARAMETERS: usize = $count;
+
+            fn slices(&self) -> impl ::core::iter::Iterator<Item = &[T]> {
+                $crate::SliceArray::slice_array(self).into_iter()
+            }
+
+            fn slices_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut [T]> {
+                $crate::SliceArray::slice_array_mut(self).into_iter()
+            }
+        }
+    };
+}
+
 mod conv;
 mod dense;
 mod pool;

@@ -6,49 +6,37 @@ use quote::quote;
 use syn::spanned::Spanned;
 use syn::{AngleBracketedGenericArguments, GenericArgument, Ident};
 
-use super::{Args, Emit, Kind, Rule, named_sizes, one, split_arguments, zero};
+use super::{Args, Emit, Kind, Rule, geometry_items, named_sizes, one, split_arguments, zero};
 use crate::shape::{Shape, out_len};
 use crate::validate::{Errors, Size, activation_type, generic_size};
 
 const NEEDS: &str = "its output channels, a kernel size and an activation";
 
-pub const CONV1D: Kind = Kind {
-    name: "Conv1d",
-    example: "Conv1d<16, 5, Relu>",
-    needs: NEEDS,
-    slices: 2,
-    named: &["stride", "padding"],
-    parse: |name, args, errors| parse(name, args, errors, "Conv1d", "Conv1d<16, 5, Relu>"),
-    output: |rule| output(rule, false),
-    constructor: "layers::Conv::new",
-    // One column of `C_in k (k)` weights per output channel.
-    weight_rows: |e| {
-        let rows = kernel_values(e);
-        quote!(#rows)
-    },
-    layer_type,
-    gradients_type,
-    items: |e| items(e, false),
-};
+macro_rules! conv_kind {
+    ($name:literal, $example:literal, $two_d:expr) => {
+        Kind {
+            name: $name,
+            example: $example,
+            needs: NEEDS,
+            slices: 2,
+            named: &["stride", "padding"],
+            parse: |name, args, errors| parse(name, args, errors, $name, $example),
+            output: |rule| output(rule, $two_d),
+            constructor: "layers::Conv::new",
+            // One column of `C_in k (k)` weights per output channel.
+            weight_rows: |e| {
+                let rows = kernel_values(e);
+                quote!(#rows)
+            },
+            layer_type,
+            gradients_type,
+            items: |e| items(e, $two_d),
+        }
+    };
+}
 
-pub const CONV2D: Kind = Kind {
-    name: "Conv2d",
-    example: "Conv2d<6, 5, Relu>",
-    needs: NEEDS,
-    slices: 2,
-    named: &["stride", "padding"],
-    parse: |name, args, errors| parse(name, args, errors, "Conv2d", "Conv2d<6, 5, Relu>"),
-    output: |rule| output(rule, true),
-    constructor: "layers::Conv::new",
-    // One column of `C_in k (k)` weights per output channel.
-    weight_rows: |e| {
-        let rows = kernel_values(e);
-        quote!(#rows)
-    },
-    layer_type,
-    gradients_type,
-    items: |e| items(e, true),
-};
+pub const CONV1D: Kind = conv_kind!("Conv1d", "Conv1d<16, 5, Relu>", false);
+pub const CONV2D: Kind = conv_kind!("Conv2d", "Conv2d<6, 5, Relu>", true);
 
 /// Checks `<CHANNELS, KERNEL, ACTIVATION, stride = S, padding = P>`; the
 /// sizes are `[channels, kernel, stride, padding]`.
@@ -229,12 +217,9 @@ fn kernel_values(e: &Emit<'_>) -> Size {
     }
 }
 
-/// `impl ConvGeometry for #geometry`, and the assertion that the geometry is
-/// valid (needed where sizes are const items, which `output` cannot check).
+/// `impl ConvGeometry for #geometry`, and the assertion that it is valid.
 fn items(e: &Emit<'_>, two_d: bool) -> proc_macro2::TokenStream {
-    let Emit {
-        krate, geometry, ..
-    } = e;
+    let krate = e.krate;
     let [channels, kernel, stride, padding] = e.sizes else {
         unreachable!("`parse` gives four sizes")
     };
@@ -263,21 +248,5 @@ fn items(e: &Emit<'_>, two_d: bool) -> proc_macro2::TokenStream {
         _ => return quote!(),
     };
     let message = format!("the kernel of `{}` does not fit its input", e.name);
-    let impl_ = quote! {
-        impl #krate::layers::ConvGeometry for #geometry {
-            const SHAPE: #krate::convolution::Conv2dShape = #shape;
-        }
-    };
-    // Spanned on the layer, where rustc reports a failed assertion.
-    let span = e.name.span();
-    let check = quote::quote_spanned! {span=>
-        const _: () = ::core::assert!(
-            <#geometry as #krate::layers::ConvGeometry>::SHAPE.check().is_ok(),
-            #message
-        );
-    };
-    quote! {
-        #impl_
-        #check
-    }
+    geometry_items(e, ("ConvGeometry", "Conv2dShape"), shape, &message)
 }

@@ -221,6 +221,36 @@ pub fn named_sizes(
     (values, ok)
 }
 
+/// The items a convolution or pooling layer's type needs: `impl
+/// #geometry_trait for #geometry` with `shape` (a `#shape_type`), and an
+/// assertion, spanned on the layer, that the shape is valid (needed where
+/// sizes are const items, which the kind's `output` rule cannot check).
+pub fn geometry_items(
+    e: &Emit<'_>,
+    (geometry_trait, shape_type): (&str, &str),
+    shape: TokenStream,
+    message: &str,
+) -> TokenStream {
+    let Emit {
+        krate, geometry, ..
+    } = e;
+    let geometry_trait = Ident::new(geometry_trait, Span::call_site());
+    let shape_type = Ident::new(shape_type, Span::call_site());
+    let span = e.name.span();
+    let check = quote::quote_spanned! {span=>
+        const _: () = ::core::assert!(
+            <#geometry as #krate::layers::#geometry_trait>::SHAPE.check().is_ok(),
+            #message
+        );
+    };
+    quote::quote! {
+        impl #krate::layers::#geometry_trait for #geometry {
+            const SHAPE: #krate::convolution::#shape_type = #shape;
+        }
+        #check
+    }
+}
+
 /// `1`, spanned where a default applies.
 pub fn one(span: Span) -> Size {
     Size::Literal(1, span)

@@ -6,7 +6,7 @@ use quote::quote;
 use syn::{AngleBracketedGenericArguments, Ident};
 
 use super::conv::check_params;
-use super::{Args, Emit, Kind, Rule, named_sizes, split_arguments, zero};
+use super::{Args, Emit, Kind, Rule, geometry_items, named_sizes, split_arguments, zero};
 use crate::shape::{Shape, out_len};
 use crate::validate::{Errors, Size, generic_size};
 
@@ -150,9 +150,7 @@ fn output(rule: &Rule<'_>, two_d: bool) -> Result<Shape, String> {
 
 /// `impl PoolGeometry for #geometry`, and the assertion that it is valid.
 fn items(e: &Emit<'_>) -> proc_macro2::TokenStream {
-    let Emit {
-        krate, geometry, ..
-    } = e;
+    let krate = e.krate;
     let [kernel, stride] = e.sizes else {
         unreachable!("`parse` gives two sizes")
     };
@@ -176,21 +174,5 @@ fn items(e: &Emit<'_>) -> proc_macro2::TokenStream {
         Shape::Flat(_) => return quote!(),
     };
     let message = format!("the window of `{}` does not fit its input", e.name);
-    let impl_ = quote! {
-        impl #krate::layers::PoolGeometry for #geometry {
-            const SHAPE: #krate::convolution::Pool2dShape = #shape;
-        }
-    };
-    // Spanned on the layer, where rustc reports a failed assertion.
-    let span = e.name.span();
-    let check = quote::quote_spanned! {span=>
-        const _: () = ::core::assert!(
-            <#geometry as #krate::layers::PoolGeometry>::SHAPE.check().is_ok(),
-            #message
-        );
-    };
-    quote! {
-        #impl_
-        #check
-    }
+    geometry_items(e, ("PoolGeometry", "Pool2dShape"), shape, &message)
 }
