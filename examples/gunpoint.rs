@@ -30,7 +30,6 @@ use std::process::ExitCode;
 
 use network::load::read_csv;
 use network::prelude::*;
-use network::train::Progress;
 
 #[path = "common/series.rs"]
 mod series;
@@ -65,7 +64,6 @@ network! {
 
 const SEED: u64 = 1;
 const EPOCHS: usize = 200;
-const SMOKE_EPOCHS: usize = 2;
 const BATCH: usize = 8;
 const TARGET: f64 = 0.97;
 const TRAIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/gunpoint_train.csv");
@@ -81,7 +79,7 @@ fn run(options: &series::Options) -> Result<f64, Box<dyn std::error::Error>> {
     let standardise = series::Standardiser::<CHANNELS, STEPS>::fit(&train_raw);
     let train = standardise.samples(&train_raw);
     let test = standardise.samples(&test_raw);
-    let epochs = if options.smoke { SMOKE_EPOCHS } else { EPOCHS };
+    let epochs = options.epochs(EPOCHS);
     println!(
         "gunpoint: {} training series, {} test series of {STEPS} steps; \
          {} parameters; {epochs} epochs, seed {}",
@@ -92,34 +90,10 @@ fn run(options: &series::Options) -> Result<f64, Box<dyn std::error::Error>> {
     );
 
     let mut net = GunPoint::<f32>::random(options.seed);
-    let mut grads = GunPointGradients::zeros();
-    let mut adam = Adam::new(AdamConfig::adam(1e-2));
-    let config = TrainConfig::new(epochs)
-        .seed(options.seed)
-        .schedule(Schedule::Cosine {
-            epochs,
-            min_learning_rate: 1e-5,
-        });
-    let trainer = Trainer::<SoftmaxCrossEntropy, BATCH>::new(config);
-    let mut progress = Progress::new();
-    let summary = trainer.fit(
-        &mut net,
-        &mut adam,
-        &mut grads,
-        &train[..],
-        &mut vec![0; train.len()],
-        |stats, _net| {
-            if (stats.epoch + 1) % 20 == 0 || stats.epoch + 1 == stats.epochs {
-                progress.print(stats);
-            }
-            Control::Continue
-        },
-    )?;
-    println!(
-        "ran {} epochs; final training loss {:.4}, accuracy {:.4}",
-        summary.epochs_run, summary.last.train_loss, summary.last.train_accuracy
-    );
-    let figures = trainer.evaluate(&net, &test[..]);
-    println!("test loss: {:.4}", figures.loss);
-    Ok(figures.accuracy)
+    let recipe = series::Recipe {
+        learning_rate: 1e-2,
+        epochs: EPOCHS,
+        report_every: 20,
+    };
+    series::fit_and_test::<_, VALUES, CLASSES, BATCH>(&mut net, &recipe, options, &train, &test)
 }

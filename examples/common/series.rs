@@ -4,6 +4,8 @@
 use std::process::ExitCode;
 
 use network::load::Labeled;
+use network::prelude::*;
+use network::train::Progress;
 
 /// What the command line asks for.
 pub struct Options {
@@ -11,6 +13,68 @@ pub struct Options {
     pub smoke: bool,
     /// Seeds the initial weights and the batch order.
     pub seed: u64,
+}
+
+impl Options {
+    /// `full`, or two epochs with `--smoke`.
+    pub fn epochs(&self, full: usize) -> usize {
+        if self.smoke { 2 } else { full }
+    }
+}
+
+/// How an example trains: Adam with a cosine learning-rate schedule, for a
+/// fixed number of epochs (no validation split: the training sets are a few
+/// dozen series), printing a line every `report_every` epochs.
+pub struct Recipe {
+    pub learning_rate: f32,
+    pub epochs: usize,
+    pub report_every: usize,
+}
+
+/// Trains `net` on `train` in batches of `BATCH` as `recipe` says (two
+/// epochs with `--smoke`), then returns its accuracy on `test`.
+pub fn fit_and_test<N, const V: usize, const K: usize, const BATCH: usize>(
+    net: &mut N,
+    recipe: &Recipe,
+    options: &Options,
+    train: &[([f32; V], [f32; K])],
+    test: &[([f32; V], [f32; K])],
+) -> Result<f64, Box<dyn std::error::Error>>
+where
+    N: Network<f32, V, K>,
+    SoftmaxCrossEntropy: Loss<N::OutputActivation>,
+{
+    let epochs = options.epochs(recipe.epochs);
+    let mut grads = N::Gradients::zeros();
+    let mut adam = Adam::new(AdamConfig::adam(recipe.learning_rate));
+    let config = TrainConfig::new(epochs)
+        .seed(options.seed)
+        .schedule(Schedule::Cosine {
+            epochs,
+            min_learning_rate: 1e-5,
+        });
+    let trainer = Trainer::<SoftmaxCrossEntropy, BATCH>::new(config);
+    let mut progress = Progress::new();
+    let summary = trainer.fit(
+        net,
+        &mut adam,
+        &mut grads,
+        train,
+        &mut vec![0; train.len()],
+        |stats, _net| {
+            if (stats.epoch + 1) % recipe.report_every == 0 || stats.epoch + 1 == stats.epochs {
+                progress.print(stats);
+            }
+            Control::Continue
+        },
+    )?;
+    println!(
+        "ran {} epochs; final training loss {:.4}, accuracy {:.4}",
+        summary.epochs_run, summary.last.train_loss, summary.last.train_accuracy
+    );
+    let figures = trainer.evaluate(&*net, test);
+    println!("test loss: {:.4}", figures.loss);
+    Ok(figures.accuracy)
 }
 
 /// `[--smoke] [--seed N]`, with `seed` unless `--seed` is given.
