@@ -56,11 +56,13 @@ network! {
         input: [1, 6, 6],
         conv: Conv2d<2, 3, Tanh>,
         pool: MaxPool2d<2>,
+        drop: Dropout<0.5>,
         output: Dense<2, Identity>,
     }
 }
 
-/// A convolution, a pooling layer (no parameters) and a dense layer.
+/// A convolution, a pooling and a dropout layer (no parameters) and a dense
+/// layer.
 const CONV_FILE: &str = "tests/generated/conv_f32.rs";
 mod conv_file {
     use super::SmallConv;

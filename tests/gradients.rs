@@ -5,7 +5,7 @@
 //! gradients, and the agreement of the generated entry points.
 
 use network::prelude::*;
-use network::{GradientCheck, check_gradients};
+use network::{Deterministic, GradientCheck, check_gradients};
 
 // Depth 1: each output layer a loss can need.
 network! {
@@ -155,7 +155,7 @@ fn assert_gradients<N, L, const IN: usize, const OUT: usize, const B: usize>(
     t: &SMatrix<f64, OUT, B>,
 ) -> GradientCheck
 where
-    N: Network<f64, IN, OUT>,
+    N: Network<f64, IN, OUT> + Deterministic,
     L: Loss<N::OutputActivation>,
 {
     let report = check_gradients::<f64, N, L, IN, OUT, B>(network, x, t, H);
@@ -206,7 +206,7 @@ fn assert_batch_is_mean_of_samples<N, L, const IN: usize, const OUT: usize, cons
     x: &SMatrix<f64, IN, B>,
     t: &SMatrix<f64, OUT, B>,
 ) where
-    N: Network<f64, IN, OUT>,
+    N: Network<f64, IN, OUT> + Deterministic,
     L: Loss<N::OutputActivation>,
 {
     let mut batch = N::Gradients::zeros();
@@ -251,7 +251,7 @@ fn assert_forward_is_consistent<N, const IN: usize, const OUT: usize, const B: u
     network: &N,
     x: &SMatrix<f64, IN, B>,
 ) where
-    N: Network<f64, IN, OUT>,
+    N: Network<f64, IN, OUT> + Deterministic,
 {
     let y = network.forward(x);
     let cache = network.forward_train(x);
@@ -279,7 +279,7 @@ fn assert_backward_paths_agree<N, const IN: usize, const OUT: usize, const B: us
     x: &SMatrix<f64, IN, B>,
     grad_output: &SMatrix<f64, OUT, B>,
 ) where
-    N: Network<f64, IN, OUT>,
+    N: Network<f64, IN, OUT> + Deterministic,
 {
     let cache = network.forward_train(x);
     let (grads, grad_x) = network.backward(x, &cache, grad_output);
@@ -310,7 +310,7 @@ fn check<N, L, const IN: usize, const OUT: usize>(
     seed: u64,
     targets: fn(u64) -> SMatrix<f64, OUT, 4>,
 ) where
-    N: Network<f64, IN, OUT>,
+    N: Network<f64, IN, OUT> + Deterministic,
     L: Loss<N::OutputActivation>,
 {
     let mut network: N = seeded(seed);
@@ -430,7 +430,7 @@ fn one_f32_step_lowers_the_loss<N, L, const IN: usize, const OUT: usize>(
     name: &str,
     t: SMatrix<f32, OUT, 4>,
 ) where
-    N: Network<f32, IN, OUT>,
+    N: Network<f32, IN, OUT> + Deterministic,
     L: Loss<N::OutputActivation>,
 {
     let mut network = N::random(60);

@@ -223,14 +223,14 @@ fn a_partial_batch_gives_the_gradients_of_its_real_samples() {
     assert_eq!(padded.fill(&data[..], &indices), Ok(3));
     let mut padded_grads = BlobsGradients::zeros();
     let padded_outcome = Trainer::<SoftmaxCrossEntropy, 5>::new(TrainConfig::new(1))
-        .loss_and_gradients(&net, &padded, &mut padded_grads);
+        .loss_and_gradients(&net, &padded, &mut padded_grads, &mut Rng::new(0));
 
     // ... and the same three samples as a full batch of three.
     let mut full = Batch::<f64, 2, 3, 3>::zeros();
     assert_eq!(full.fill(&data[..], &indices), Ok(3));
     let mut full_grads = BlobsGradients::zeros();
     let full_outcome = Trainer::<SoftmaxCrossEntropy, 3>::new(TrainConfig::new(1))
-        .loss_and_gradients(&net, &full, &mut full_grads);
+        .loss_and_gradients(&net, &full, &mut full_grads, &mut Rng::new(0));
     let direct = net.loss::<SoftmaxCrossEntropy, 3, _, _>(&full.x, &full.t);
 
     assert!((padded_outcome.loss - full_outcome.loss).abs() < 1e-12);
@@ -350,7 +350,13 @@ fn a_non_finite_loss_stops_training_and_changes_nothing() {
     for i in 0..7 {
         batch.fill(&data[..], &[i]).unwrap();
         trainer
-            .step(&mut expected, &mut expected_adam, &mut grads, &batch)
+            .step(
+                &mut expected,
+                &mut expected_adam,
+                &mut grads,
+                &batch,
+                &mut Rng::new(0),
+            )
             .unwrap();
     }
     assert_eq!(net, expected);
@@ -361,7 +367,7 @@ fn a_non_finite_loss_stops_training_and_changes_nothing() {
     batch.fill(&data[..], &[7]).unwrap();
     let before = (net, adam.state.clone());
     assert_eq!(
-        trainer.step(&mut net, &mut adam, &mut grads, &batch),
+        trainer.step(&mut net, &mut adam, &mut grads, &batch, &mut Rng::new(0)),
         Err(StepError::NonFiniteLoss)
     );
     assert_eq!((net, adam.state.clone()), before);
@@ -706,7 +712,7 @@ fn a_784_128_10_network_trains_with_adam_in_a_default_test_thread() {
     let mut batch = Box::new(Batch::<f32, 784, 10, 16>::zeros());
     batch.fill(&data, &[0, 1, 2]).unwrap();
     let outcome: BatchOutcome<f32> = trainer
-        .step(&mut *net, &mut *adam, &mut *grads, &batch)
+        .step(&mut *net, &mut *adam, &mut *grads, &batch, &mut Rng::new(0))
         .unwrap();
     assert!(outcome.loss.is_finite() && outcome.correct <= 3);
 }

@@ -2,7 +2,7 @@
 
 use nalgebra::SMatrix;
 
-use crate::{Gradients, Loss, Network, Parameters, Scalar};
+use crate::{Cache, Gradients, Loss, Network, Noise, Parameters, Scalar};
 
 /// The largest disagreement found among a set of derivatives.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -52,7 +52,8 @@ impl GradientCheck {
 /// every input.
 ///
 /// The network is perturbed in place and restored bit for bit. Use `f64`
-/// and `h` around `1e-6`.
+/// and `h` around `1e-6`. A network with dropout is checked as a training
+/// pass with one fixed key: every loss is computed with the same masks.
 pub fn check_gradients<T, N, L, const IN: usize, const OUT: usize, const B: usize>(
     network: &mut N,
     x: &SMatrix<T, IN, B>,
@@ -64,13 +65,14 @@ where
     N: Network<T, IN, OUT>,
     L: Loss<N::OutputActivation>,
 {
+    let noise = if N::RANDOM {
+        Noise::seeded(0x6772_6164)
+    } else {
+        Noise::OFF
+    };
     let mut grads = N::Gradients::zeros();
-    let cache = network.forward_train(x);
-    let delta_output = L::output_delta(
-        crate::Cache::logits(&cache),
-        crate::Cache::output(&cache),
-        targets,
-    );
+    let cache = network.forward_cache(x, noise);
+    let delta_output = L::output_delta(cache.logits(), cache.output(), targets);
     let grad_input = network.backward_delta_into(x, &cache, &delta_output, &mut grads);
     let two_h = (h + h).to_f64();
 
@@ -80,9 +82,9 @@ where
         for (i, analytic) in grad_slice.iter().enumerate() {
             let original = parameter(network, slice_index, i);
             set_parameter(network, slice_index, i, original + h);
-            let plus = network.loss::<L, B>(x, targets).to_f64();
+            let plus = loss::<T, N, L, IN, OUT, B>(network, x, targets, noise).to_f64();
             set_parameter(network, slice_index, i, original - h);
-            let minus = network.loss::<L, B>(x, targets).to_f64();
+            let minus = loss::<T, N, L, IN, OUT, B>(network, x, targets, noise).to_f64();
             set_parameter(network, slice_index, i, original);
             report
                 .parameters
@@ -95,15 +97,31 @@ where
     for i in 0..IN * B {
         let original = shifted[i];
         shifted[i] = original + h;
-        let plus = network.loss::<L, B>(&shifted, targets).to_f64();
+        let plus = loss::<T, N, L, IN, OUT, B>(network, &shifted, targets, noise).to_f64();
         shifted[i] = original - h;
-        let minus = network.loss::<L, B>(&shifted, targets).to_f64();
+        let minus = loss::<T, N, L, IN, OUT, B>(network, &shifted, targets, noise).to_f64();
         shifted[i] = original;
         report
             .inputs
             .record(i, grad_input[i].to_f64(), (plus - minus) / two_h);
     }
     report
+}
+
+/// The mean loss `L` of a pass made with `noise`.
+fn loss<T, N, L, const IN: usize, const OUT: usize, const B: usize>(
+    network: &N,
+    x: &SMatrix<T, IN, B>,
+    targets: &SMatrix<T, OUT, B>,
+    noise: Noise,
+) -> T
+where
+    T: Scalar,
+    N: Network<T, IN, OUT>,
+    L: Loss<N::OutputActivation>,
+{
+    let cache = network.forward_cache(x, noise);
+    L::loss(cache.logits(), cache.output(), targets)
 }
 
 fn parameter<T: Scalar, P: Parameters<T>>(p: &P, slice: usize, i: usize) -> T {

@@ -59,6 +59,7 @@ pub mod load;
 pub mod loss;
 mod math;
 mod network;
+mod noise;
 pub mod optim;
 mod scalar;
 mod schedule;
@@ -81,7 +82,8 @@ pub use layers::{Dense, DenseGradients, Layer, SliceArray};
 pub use loss::{
     HalfSquaredError, Loss, MeanSquaredError, SigmoidCrossEntropy, SoftmaxCrossEntropy,
 };
-pub use network::{Cache, Gradients, Network, Parameters};
+pub use network::{Cache, Deterministic, Gradients, Network, Parameters};
+pub use noise::Noise;
 pub use optim::{
     Adam, AdamConfig, AdamState, Momentum, MomentumConfig, Optimizer, RmsProp, RmsPropConfig, Sgd,
     StepError,

@@ -32,7 +32,8 @@ use nalgebra::{SMatrix, SVector};
 
 use crate::dataset::{Batch, Dataset, split_len};
 use crate::{
-    Activation, Cache, Loss, Network, Optimizer, Rng, Scalar, Schedule, StepError, clip_global_norm,
+    Activation, Cache, Loss, Network, Noise, Optimizer, Rng, Scalar, Schedule, StepError,
+    clip_global_norm,
 };
 
 /// The settings of a [`Trainer`]. Built with [`TrainConfig::new`] and the
@@ -288,19 +289,21 @@ impl<L, const B: usize> Trainer<L, B> {
 
     /// The mean loss of `batch`'s real samples, with the gradients of that
     /// mean written into `grads`; padding columns are masked out (see
-    /// [`Batch`]).
+    /// [`Batch`]). A network's dropout masks are drawn from `rng` (which a
+    /// network without random layers leaves untouched).
     pub fn loss_and_gradients<T, N, const IN: usize, const OUT: usize>(
         &self,
         network: &N,
         batch: &Batch<T, IN, OUT, B>,
         grads: &mut N::Gradients,
+        rng: &mut Rng,
     ) -> BatchOutcome<T>
     where
         T: Scalar,
         N: Network<T, IN, OUT>,
         L: Loss<N::OutputActivation>,
     {
-        let cache = network.forward_train(&batch.x);
+        let cache = network.forward_train_with(&batch.x, rng);
         let mut delta = L::output_delta(cache.logits(), cache.output(), &batch.t);
         let len = batch.len.min(B);
         if len < B {
@@ -325,8 +328,8 @@ impl<L, const B: usize> Trainer<L, B> {
         }
     }
 
-    /// One training step on `batch`: loss and gradients, optional clipping,
-    /// then the optimizer's update.
+    /// One training step on `batch`: loss and gradients (dropout masks drawn
+    /// from `rng`), optional clipping, then the optimizer's update.
     ///
     /// # Errors
     ///
@@ -339,6 +342,7 @@ impl<L, const B: usize> Trainer<L, B> {
         optimizer: &mut O,
         grads: &mut N::Gradients,
         batch: &Batch<T, IN, OUT, B>,
+        rng: &mut Rng,
     ) -> Result<BatchOutcome<T>, StepError>
     where
         T: Scalar,
@@ -346,7 +350,7 @@ impl<L, const B: usize> Trainer<L, B> {
         L: Loss<N::OutputActivation>,
         O: Optimizer<T, N::Gradients>,
     {
-        let outcome = self.loss_and_gradients(network, batch, grads);
+        let outcome = self.loss_and_gradients(network, batch, grads, rng);
         if !outcome.loss.is_finite() {
             return Err(StepError::NonFiniteLoss);
         }
@@ -357,7 +361,8 @@ impl<L, const B: usize> Trainer<L, B> {
         Ok(outcome)
     }
 
-    /// The mean loss and the accuracy of `network` on every sample of `data`.
+    /// The mean loss and the accuracy of `network` on every sample of `data`,
+    /// every layer as at inference (dropout off).
     pub fn evaluate<T, N, D, const IN: usize, const OUT: usize>(
         &self,
         network: &N,
@@ -374,7 +379,7 @@ impl<L, const B: usize> Trainer<L, B> {
         let mut start = 0;
         while start < data.len() {
             let len = batch.fill_range(data, start);
-            let cache = network.forward_train(&batch.x);
+            let cache = network.forward_cache(&batch.x, Noise::OFF);
             totals.add(
                 masked_loss::<T, N::OutputActivation, L, OUT, B>(
                     cache.logits(),
@@ -476,7 +481,7 @@ impl<L, const B: usize> Trainer<L, B> {
                 // index is in range.
                 let len = batch.fill(data, indices).unwrap_or(0);
                 let outcome = self
-                    .step(network, optimizer, grads, &batch)
+                    .step(network, optimizer, grads, &batch, &mut rng)
                     .map_err(|error| TrainError::Step {
                         epoch,
                         batch: index,

@@ -153,6 +153,11 @@ impl<'a> Names<'a> {
         (layer.kind.gradients_type)(&self.emit(l))
     }
 
+    /// Whether a training pass draws random numbers (a layer is `Dropout`).
+    fn random(&self) -> bool {
+        self.net.layers.iter().any(|layer| layer.kind.random)
+    }
+
     /// What layer `l`'s kind writes its types and items from.
     fn emit(&self, l: usize) -> Emit<'_> {
         let layer = &self.net.layers[l - 1];
@@ -164,6 +169,7 @@ impl<'a> Names<'a> {
             outputs: &self.sizes[l],
             sizes: &layer.sizes,
             activation: &self.activations[l - 1],
+            reals: &layer.reals,
             geometry: &self.geometries[l - 1],
             name: &layer.name,
         }
@@ -338,11 +344,28 @@ fn cache_struct(n: &Names) -> TokenStream {
     let last = net.layers.len();
     let (z_last, a_last) = (format_ident!("z{}", last), format_ident!("a{}", last));
     let output = n.output();
+    let (noise_field, noise_fn) = if n.random() {
+        (
+            quote! {
+                /// The key of the pass, from which the backward pass
+                /// regenerates its dropout masks.
+                pub noise: #krate::Noise,
+            },
+            quote! {
+                fn noise(&self) -> #krate::Noise {
+                    self.noise
+                }
+            },
+        )
+    } else {
+        (quote!(), quote!())
+    };
     quote! {
         #[doc = #doc]
         #[derive(Clone, Copy, Debug, PartialEq)]
         #vis struct #cache<#decl_params T: #krate::Scalar = f32, const BATCH: usize = 1> {
             #(#fields)*
+            #noise_field
         }
 
         impl<#impl_params T: #krate::Scalar, const BATCH: usize> #krate::Cache<T, #output, BATCH> for #cache<#args T, BATCH> {
@@ -352,11 +375,13 @@ fn cache_struct(n: &Names) -> TokenStream {
             fn output(&self) -> &#krate::__private::SMatrix<T, #output, BATCH> {
                 &self.#a_last
             }
+            #noise_fn
         }
     }
 }
 
-/// The forward steps `z_l = W_l a_(l-1) + b_l`, `a_l = f_l(z_l)`, as typed lets.
+/// The forward steps `z_l = W_l a_(l-1) + b_l`, `a_l = f_l(z_l)`, as typed
+/// lets; a random layer draws from `noise` (in scope where they are used).
 fn forward_steps(n: &Names) -> TokenStream {
     let krate = n.krate;
     let steps = n.layers().map(|(l, layer, _, outputs)| {
@@ -369,7 +394,7 @@ fn forward_steps(n: &Names) -> TokenStream {
         };
         let (field, activation) = (&layer.name, n.activation(l));
         quote! {
-            let #z: SMatrix<T, #outputs, BATCH> = self.#field.pre_activation(#prev);
+            let #z: SMatrix<T, #outputs, BATCH> = self.#field.pre_activation(#prev, noise.for_layer(#l));
             let #a: SMatrix<T, #outputs, BATCH> = <#activation as #krate::Activation>::forward(&#z);
         }
     });
@@ -402,13 +427,13 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
             let delta_prev = format_ident!("delta{}", l - 1);
             let grad_a_prev = format_ident!("grad_a{}", l - 1);
             steps.extend(quote! {
-                let #grad_a_prev: SMatrix<T, #inputs, BATCH> = self.#field.input_gradient(&#delta, #prev_value);
+                let #grad_a_prev: SMatrix<T, #inputs, BATCH> = self.#field.input_gradient(&#delta, #prev_value, noise.for_layer(#l));
                 let #delta_prev: SMatrix<T, #inputs, BATCH> =
                     <#below_activation as #krate::Activation>::backward(&cache.#z_prev, &cache.#prev, &#grad_a_prev);
             });
         } else if input_gradient {
             steps.extend(quote! {
-                let grad_x: SMatrix<T, #inputs, BATCH> = self.#field.input_gradient(&#delta, x);
+                let grad_x: SMatrix<T, #inputs, BATCH> = self.#field.input_gradient(&#delta, x, noise.for_layer(#l));
                 grad_x
             });
         }
@@ -465,12 +490,26 @@ fn inherent_impl(n: &Names) -> TokenStream {
             }
 
             /// The training forward pass: keeps every layer's `z` and `a` for
-            /// [`Self::backward`].
+            /// [`Self::backward`]. A network with `Dropout` needs
+            /// [`Self::forward_train_with`] instead.
             pub fn forward_train<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>>(
                 &self,
                 x: &X,
-            ) -> #cache<#args T, BATCH> {
+            ) -> #cache<#args T, BATCH>
+            where
+                Self: #krate::Deterministic,
+            {
                 x.with_matrix(|x| #this::forward_train(self, x))
+            }
+
+            /// The training forward pass, its dropout masks drawn from `rng`
+            /// (which a network without `Dropout` leaves untouched).
+            pub fn forward_train_with<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>>(
+                &self,
+                x: &X,
+                rng: &mut #krate::Rng,
+            ) -> #cache<#args T, BATCH> {
+                x.with_matrix(|x| #this::forward_train_with(self, x, rng))
             }
 
             /// Back-propagates `grad_output = dC/da_L` for the samples `x` the
@@ -485,7 +524,8 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 x.with_matrix(|x| grad_output.with_matrix(|g| #this::backward(self, x, cache, g)))
             }
 
-            /// The mean loss `L` over the samples.
+            /// The mean loss `L` over the samples, every layer as at
+            /// inference (dropout off).
             pub fn loss<L, const BATCH: usize, X, Y>(&self, x: &X, targets: &Y) -> T
             where
                 L: #krate::Loss<#output_activation>,
@@ -496,7 +536,8 @@ fn inherent_impl(n: &Names) -> TokenStream {
             }
 
             /// One forward and backward pass: writes the gradients of the mean
-            /// loss `L` into `grads` and returns that loss.
+            /// loss `L` into `grads` and returns that loss. A network with
+            /// `Dropout` needs [`Self::loss_and_gradients_with`] instead.
             pub fn loss_and_gradients<L, const BATCH: usize, X, Y>(
                 &self,
                 x: &X,
@@ -504,12 +545,32 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 grads: &mut #gradients<#args T>,
             ) -> T
             where
+                Self: #krate::Deterministic,
                 L: #krate::Loss<#output_activation>,
                 X: #krate::Samples<T, #input, BATCH>,
                 Y: #krate::Targets<T, #output, BATCH>,
             {
                 x.with_matrix(|x| {
                     targets.with_matrix(|t| #this::loss_and_gradients::<L, BATCH>(self, x, t, grads))
+                })
+            }
+
+            /// Like [`Self::loss_and_gradients`], the dropout masks drawn from
+            /// `rng` (which a network without `Dropout` leaves untouched).
+            pub fn loss_and_gradients_with<L, const BATCH: usize, X, Y>(
+                &self,
+                x: &X,
+                targets: &Y,
+                grads: &mut #gradients<#args T>,
+                rng: &mut #krate::Rng,
+            ) -> T
+            where
+                L: #krate::Loss<#output_activation>,
+                X: #krate::Samples<T, #input, BATCH>,
+                Y: #krate::Targets<T, #output, BATCH>,
+            {
+                x.with_matrix(|x| {
+                    targets.with_matrix(|t| #this::loss_and_gradients_with::<L, BATCH>(self, x, t, grads, rng))
                 })
             }
         }
@@ -534,8 +595,16 @@ fn network_impl(n: &Names) -> TokenStream {
     let activations = &n.activations;
     let forward = forward_steps(n);
     let a_last = format_ident!("a{}", layers);
-    let cache_fields =
-        (1..=layers).flat_map(|l| [format_ident!("z{}", l), format_ident!("a{}", l)]);
+    let mut cache_fields: Vec<_> = (1..=layers)
+        .flat_map(|l| [format_ident!("z{}", l), format_ident!("a{}", l)])
+        .collect();
+    let random = n.random();
+    let deterministic = if random {
+        cache_fields.push(format_ident!("noise"));
+        quote!()
+    } else {
+        quote!(impl<#impl_params T: #krate::Scalar> #krate::Deterministic for #name<#args T> {})
+    };
     let delta_last = format_ident!("delta{}", layers);
     let backward_with_input = backward_steps(n, true);
     let backward_parameters = backward_steps(n, false);
@@ -567,8 +636,11 @@ fn network_impl(n: &Names) -> TokenStream {
     quote! {
         #parameters_impl
 
+        #deterministic
+
         impl<#impl_params T: #krate::Scalar> #krate::Network<T, #input, #output> for #name<#args T> {
             const LAYERS: usize = #layers;
+            const RANDOM: bool = #random;
             const ARCHITECTURE: &'static str = #architecture;
             const RESOLVED_SIZES: &'static [usize] = &[#(#sizes),*];
             const LAYER_NAMES: &'static [&'static str] = &[#(#layer_names),*];
@@ -589,13 +661,15 @@ fn network_impl(n: &Names) -> TokenStream {
                 &self,
                 x: &SMatrix<T, #input, BATCH>,
             ) -> SMatrix<T, #output, BATCH> {
+                let noise = #krate::Noise::OFF;
                 #forward
                 #a_last
             }
 
-            fn forward_train<const BATCH: usize>(
+            fn forward_cache<const BATCH: usize>(
                 &self,
                 x: &SMatrix<T, #input, BATCH>,
+                noise: #krate::Noise,
             ) -> #cache<#args T, BATCH> {
                 #forward
                 #cache { #(#cache_fields,)* }
@@ -608,6 +682,8 @@ fn network_impl(n: &Names) -> TokenStream {
                 delta_output: &SMatrix<T, #output, BATCH>,
                 grads: &mut #gradients<#args T>,
             ) -> SMatrix<T, #input, BATCH> {
+                #[allow(unused_variables)]
+                let noise = #krate::Cache::noise(cache);
                 let #delta_last: SMatrix<T, #output, BATCH> = *delta_output;
                 #backward_with_input
             }
@@ -619,6 +695,8 @@ fn network_impl(n: &Names) -> TokenStream {
                 delta_output: &SMatrix<T, #output, BATCH>,
                 grads: &mut #gradients<#args T>,
             ) {
+                #[allow(unused_variables)]
+                let noise = #krate::Cache::noise(cache);
                 let #delta_last: SMatrix<T, #output, BATCH> = *delta_output;
                 #backward_parameters
             }
@@ -682,6 +760,7 @@ fn architecture(n: &Names) -> String {
         let named = layer.kind.named;
         let positional = layer.sizes.len() - named.len();
         let mut args: Vec<String> = layer.sizes[..positional].iter().map(size).collect();
+        args.extend(layer.reals.iter().map(f64::to_string));
         if let Some(activation) = &layer.activation {
             args.push(quote!(#activation).to_string().replace(' ', ""));
         }
@@ -740,7 +819,7 @@ fn geometries(n: &Names) -> TokenStream {
         }
         let (vis, geometry) = (&n.net.vis, &n.geometries[l - 1]);
         let doc = format!(
-            "The geometry of layer `{}` of [`{}`], for its type.",
+            "The settings (geometry, rate) of layer `{}` of [`{}`], for its type.",
             layer.name, n.net.name
         );
         out.extend(quote! {

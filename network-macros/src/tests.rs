@@ -122,6 +122,16 @@ fn valid_specs() -> Vec<TokenStream> {
         },
         quote! { struct One { input: 1, out: Dense<1, Identity> } },
         quote! {
+            struct Dropped {
+                input: [1, 8, 8],
+                conv: Conv2d<4, 3, Relu>,
+                drop1: Dropout<0.25>,
+                hidden: Dense<16, Relu>,
+                drop2: Dropout<0>,
+                out: Dense<2, Softmax>,
+            }
+        },
+        quote! {
             struct Defaulted<const A: usize = 3> { input: A, out: Dense<{ A * 2 }, Gelu>, }
         },
     ]
@@ -798,5 +808,34 @@ proptest! {
     #[test]
     fn mutated_specs_give_an_error_or_an_expansion(input in mutated_spec()) {
         check(input)?;
+    }
+}
+
+#[test]
+fn dropout_rates_are_checked() {
+    let cases = [
+        (
+            quote!(input: 2, d: Dropout<1.0>, out: Dense<1, Tanh>),
+            "must be at least 0 and below 1, not 1",
+        ),
+        (
+            quote!(input: 2, d: Dropout<-0.5>, out: Dense<1, Tanh>),
+            "the rate of `d`",
+        ),
+        (
+            quote!(input: 2, d: Dropout<RATE>, out: Dense<1, Tanh>),
+            "must be a number literal in [0, 1)",
+        ),
+        (
+            quote!(input: 2, d: Dropout<0.5, 0.5>, out: Dense<1, Tanh>),
+            "`Dropout` takes one argument",
+        ),
+        (
+            quote!(input: 2, d: Dropout, out: Dense<1, Tanh>),
+            "`Dropout` needs a rate",
+        ),
+    ];
+    for (layers, phrase) in cases {
+        assert_error(quote!(struct Net { #layers }), phrase);
     }
 }

@@ -43,6 +43,8 @@ pub struct Layer {
     pub sizes: Vec<Size>,
     /// `f` in `a = f(z)`; `None` for kinds without one (`Identity`).
     pub activation: Option<Type>,
+    /// Its real-valued arguments, as [`Args::reals`].
+    pub reals: Vec<f64>,
     /// One sample before and after the layer.
     pub input: Shape,
     pub output: Shape,
@@ -186,7 +188,16 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
         }
         seen.push(field.name.clone());
         let declared = layer(&field.name, &field.value, &mut errors);
-        let Some((kind, kind_ident, sizes, activation)) = declared else {
+        let Some((
+            kind,
+            kind_ident,
+            Args {
+                sizes: Some(sizes),
+                activation,
+                reals,
+            },
+        )) = declared
+        else {
             shape = None;
             continue;
         };
@@ -216,6 +227,7 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
                     kind,
                     sizes,
                     activation,
+                    reals,
                     input: layer_input,
                     output,
                 });
@@ -460,11 +472,7 @@ fn literal_size(lit: &Lit, what: &str, errors: &mut Errors) -> Option<Size> {
 
 /// Checks a layer's declaration, `KIND<ARGUMENTS>`, and returns its kind
 /// and what its arguments say.
-fn layer(
-    name: &Ident,
-    value: &Value,
-    errors: &mut Errors,
-) -> Option<(&'static Kind, Ident, Vec<Size>, Option<Type>)> {
+fn layer(name: &Ident, value: &Value, errors: &mut Errors) -> Option<(&'static Kind, Ident, Args)> {
     let example = format!("`{name}: Dense<4, Tanh>`");
     let path = match value {
         Value::Type(ty) if matches!(&**ty, Type::Path(p) if p.qself.is_none()) => match &**ty {
@@ -514,8 +522,9 @@ fn layer(
             return None;
         }
     };
-    let Args { sizes, activation } = (kind.parse)(name, args, errors)?;
-    Some((kind, last.ident.clone(), sizes?, activation))
+    let args = (kind.parse)(name, args, errors)?;
+    args.sizes.as_ref()?;
+    Some((kind, last.ident.clone(), args))
 }
 
 fn value_tokens(value: &Value) -> TokenStream {

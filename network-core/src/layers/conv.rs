@@ -9,7 +9,7 @@ use crate::Zeroable;
 use crate::convolution::Conv2dShape;
 #[cfg(not(vector_registers))]
 use crate::convolution::{conv2d_backward_input, conv2d_backward_weights, conv2d_forward};
-use crate::{Activation, Gradients, InitScheme, Layer, Rng, Scalar};
+use crate::{Activation, Gradients, InitScheme, Layer, Noise, Rng, Scalar};
 
 /// The geometry of one convolution layer, as a type: `network!` declares one
 /// for each convolution it generates, so that the layer's type carries every
@@ -236,7 +236,11 @@ impl<
     }
 
     /// `z = W ⋆ a_prev + b`.
-    fn pre_activation<const B: usize>(&self, a_prev: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
+    fn pre_activation<const B: usize>(
+        &self,
+        a_prev: &SMatrix<T, IN, B>,
+        _noise: Noise,
+    ) -> SMatrix<T, OUT, B> {
         let mut z = SMatrix::<T, OUT, B>::zeros();
         let (w, b, x) = (self.w.as_slice(), self.b.as_slice(), a_prev.as_slice());
         #[cfg(vector_registers)]
@@ -281,6 +285,7 @@ impl<
         &self,
         delta: &SMatrix<T, OUT, B>,
         _a_prev: &SMatrix<T, IN, B>,
+        _noise: Noise,
     ) -> SMatrix<T, IN, B> {
         let mut grad = SMatrix::<T, IN, B>::zeros();
         let (w, delta) = (self.w.as_slice(), delta.as_slice());

@@ -6,7 +6,7 @@ use core::marker::PhantomData;
 use nalgebra::{SMatrix, SVector};
 
 use crate::Zeroable;
-use crate::{Activation, Gradients, InitScheme, Layer, Parameters, Rng, Scalar, kernels};
+use crate::{Activation, Gradients, InitScheme, Layer, Noise, Parameters, Rng, Scalar, kernels};
 
 /// A fully connected layer from `IN` to `OUT` units with activation `A`:
 /// `z = W a_prev + b`, `a = f(z)`.
@@ -168,7 +168,11 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A> Layer<T, IN, OUT> for Dens
 
     /// `z = W a_prev + b 1^T`.
     #[inline]
-    fn pre_activation<const B: usize>(&self, a_prev: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
+    fn pre_activation<const B: usize>(
+        &self,
+        a_prev: &SMatrix<T, IN, B>,
+        _noise: Noise,
+    ) -> SMatrix<T, OUT, B> {
         self.affine(a_prev)
     }
 
@@ -190,6 +194,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A> Layer<T, IN, OUT> for Dens
         &self,
         delta: &SMatrix<T, OUT, B>,
         _a_prev: &SMatrix<T, IN, B>,
+        _noise: Noise,
     ) -> SMatrix<T, IN, B> {
         self.transposed_mul(delta)
     }

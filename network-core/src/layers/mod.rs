@@ -50,17 +50,19 @@ macro_rules! weights_then_biases {
 
 mod conv;
 mod dense;
+mod dropout;
 mod pool;
 
 pub use conv::{Conv, ConvGeometry, ConvGradients};
 pub use dense::{Dense, DenseGradients};
+pub use dropout::{Dropout, DropoutRate};
 pub use pool::{Average, Max, NoGradients, Pool, PoolGeometry, PoolKind};
 
 use nalgebra::SMatrix;
 
 #[cfg(doc)]
 use crate::Activation;
-use crate::{Gradients, InitScheme, Parameters, Rng, Scalar};
+use crate::{Gradients, InitScheme, Noise, Parameters, Rng, Scalar};
 
 /// A layer's parameters (or its gradients) as an array of `K` slices, in
 /// its [`Parameters::slices`] order.
@@ -99,8 +101,15 @@ pub trait Layer<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> + S
     /// activation, [`Activation::INIT`]), biases zero.
     fn init(&mut self, scheme: InitScheme, rng: &mut Rng);
 
-    /// `z = g(a_prev)`, the pre-activation of every column (sample).
-    fn pre_activation<const B: usize>(&self, a_prev: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B>;
+    /// `z = g(a_prev)`, the pre-activation of every column (sample). `noise`
+    /// is the key of a training pass ([`Noise::OFF`] at inference), which
+    /// only a random layer ([`Dropout`]) reads; the macro's table of kinds
+    /// says which kinds are random, so that the cache keeps the key.
+    fn pre_activation<const B: usize>(
+        &self,
+        a_prev: &SMatrix<T, IN, B>,
+        noise: Noise,
+    ) -> SMatrix<T, OUT, B>;
 
     /// Writes `dC/dtheta` (overwriting `grads`) from `delta = dC/dz` and the
     /// input `a_prev` of the forward pass, summed over the samples: `delta`
@@ -113,10 +122,11 @@ pub trait Layer<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> + S
     );
 
     /// `dC/da_prev = (dz/da_prev)^T delta`: carries `delta = dC/dz` back to
-    /// the layer's input `a_prev`.
+    /// the layer's input `a_prev`, for the forward pass made with `noise`.
     fn input_gradient<const B: usize>(
         &self,
         delta: &SMatrix<T, OUT, B>,
         a_prev: &SMatrix<T, IN, B>,
+        noise: Noise,
     ) -> SMatrix<T, IN, B>;
 }

@@ -9,7 +9,7 @@ use crate::Zeroable;
 use crate::convolution::{
     Pool2dShape, avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward,
 };
-use crate::{Gradients, InitScheme, Layer, Parameters, Rng, Scalar, SliceArray};
+use crate::{Gradients, InitScheme, Layer, Noise, Parameters, Rng, Scalar, SliceArray};
 
 /// The geometry of one pooling layer, as a type (see
 /// [`ConvGeometry`](crate::layers::ConvGeometry) for why).
@@ -178,7 +178,11 @@ impl<T: Scalar, const IN: usize, const OUT: usize, G: PoolGeometry, M: PoolKind>
     fn init(&mut self, _scheme: InitScheme, _rng: &mut Rng) {}
 
     /// `z[c, y, x] = max` (or mean) of the window at `(y s_h, x s_w)`.
-    fn pre_activation<const B: usize>(&self, a_prev: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B> {
+    fn pre_activation<const B: usize>(
+        &self,
+        a_prev: &SMatrix<T, IN, B>,
+        _noise: Noise,
+    ) -> SMatrix<T, OUT, B> {
         let mut z = SMatrix::<T, OUT, B>::zeros();
         M::forward(&G::SHAPE, a_prev.as_slice(), z.as_mut_slice());
         z
@@ -198,6 +202,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, G: PoolGeometry, M: PoolKind>
         &self,
         delta: &SMatrix<T, OUT, B>,
         a_prev: &SMatrix<T, IN, B>,
+        _noise: Noise,
     ) -> SMatrix<T, IN, B> {
         let mut grad = SMatrix::<T, IN, B>::zeros();
         M::backward(

@@ -30,6 +30,7 @@ macro_rules! conv_kind {
             },
             layer_type,
             gradients_type,
+            random: false,
             items: |e| items(e, $two_d),
         }
     };
@@ -86,6 +87,7 @@ fn parse(
     Some(Args {
         sizes,
         activation: Some(activation),
+        reals: Vec::new(),
     })
 }
 

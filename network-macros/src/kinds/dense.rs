@@ -44,6 +44,7 @@ pub const DENSE: Kind = Kind {
         } = e;
         quote!(#krate::DenseGradients<T, #inputs, #outputs>)
     },
+    random: false,
     items: |_| quote!(),
 };
 
@@ -97,5 +98,6 @@ fn parse(name: &Ident, args: &AngleBracketedGenericArguments, errors: &mut Error
     Some(Args {
         sizes: width.map(|width| vec![width]),
         activation: Some(activation?),
+        reals: Vec::new(),
     })
 }

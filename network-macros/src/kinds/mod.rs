@@ -6,6 +6,7 @@
 
 mod conv;
 mod dense;
+mod dropout;
 mod pool;
 
 use proc_macro2::{Span, TokenStream};
@@ -42,6 +43,9 @@ pub struct Kind {
     pub layer_type: fn(&Emit<'_>) -> TokenStream,
     /// The runtime type of its gradients.
     pub gradients_type: fn(&Emit<'_>) -> TokenStream,
+    /// Whether a training pass of the layer is random (`Dropout`): the
+    /// network then keeps its pass's `Noise` key in the cache.
+    pub random: bool,
     /// Items the layer's type needs next to the network: the impl that
     /// gives its geometry marker (`Emit::geometry`) its shape.
     pub items: fn(&Emit<'_>) -> TokenStream,
@@ -55,6 +59,9 @@ pub struct Args {
     /// `f` in `a = f(z)` as the user wrote it; `None` for kinds without one
     /// (pooling), which apply `Identity`.
     pub activation: Option<Type>,
+    /// Its real-valued arguments, in the kind's order (`Dropout`: the
+    /// rate), checked.
+    pub reals: Vec<f64>,
 }
 
 /// What a kind's shape rule is given.
@@ -87,6 +94,8 @@ pub struct Emit<'a> {
     pub sizes: &'a [Size],
     /// Its activation (`Identity` for kinds without one).
     pub activation: &'a TokenStream,
+    /// Its real-valued arguments, as [`Args::reals`].
+    pub reals: &'a [f64],
     /// The name of the geometry marker type generated for this layer.
     pub geometry: &'a Ident,
     /// The layer's name, for messages.
@@ -102,6 +111,7 @@ pub const KINDS: &[Kind] = &[
     pool::MAX_POOL2D,
     pool::AVG_POOL1D,
     pool::AVG_POOL2D,
+    dropout::DROPOUT,
 ];
 
 /// The kind named `name`, if there is one.

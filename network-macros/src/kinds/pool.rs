@@ -36,6 +36,7 @@ macro_rules! pool_kind {
                 let krate = e.krate;
                 quote!(#krate::layers::NoGradients)
             },
+            random: false,
             items,
         }
     };
@@ -81,6 +82,7 @@ fn parse(
     Some(Args {
         sizes,
         activation: None,
+        reals: Vec::new(),
     })
 }
 
