@@ -246,6 +246,44 @@ fn mini_batch_epoch_with_explicit_steps_does_not_allocate() {
     assert!(last < first / 4.0, "loss {first} -> {last}");
 }
 
+network! {
+    /// A convolution, pooling and dropout before the dense output.
+    struct Small {
+        input: [1, 8, 8],
+        conv: Conv2d<4, 3, Relu, padding = 1>,
+        pool: MaxPool2d<2>,
+        drop: Dropout<0.25>,
+        output: Dense<2, Softmax>,
+    }
+}
+
+#[test]
+fn convolution_pooling_and_dropout_steps_do_not_allocate() {
+    let mut rng = Rng::new(5);
+    let x = SMatrix::<f32, 64, 8>::from_fn(|_, _| rng.uniform(-1.0, 1.0));
+    let t = SMatrix::<f32, 2, 8>::from_fn(|i, j| ((i + j) % 2) as f32);
+    let mut net = Small::<f32>::random(6);
+    let mut grads = SmallGradients::zeros();
+    let mut adam = Adam::new(AdamConfig::adam(0.01));
+    let (n, (first, last)) = allocations(|| {
+        let mut step = |net: &mut Small<f32>| {
+            let loss = net.loss_and_gradients_with::<SoftmaxCrossEntropy, 8, _, _>(
+                &x, &t, &mut grads, &mut rng,
+            );
+            adam.step(net, &grads).unwrap();
+            loss
+        };
+        let first = step(&mut net);
+        let mut last = first;
+        for _ in 0..100 {
+            last = step(&mut net);
+        }
+        (first, last)
+    });
+    assert_eq!(n, 0, "training with dropout allocated {n} times");
+    assert!(last < first, "loss {first} -> {last}");
+}
+
 #[test]
 fn inference_backward_and_serialisation_do_not_allocate() {
     let (x, t) = xor_data();
