@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime};
 use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
 use network::prelude::*;
 use network_benches::{
-    BATCH_B, BATCH_C, LR_A, LR_B, LR_C, conv_forward_flops, data, hand, inference_flops,
+    BATCH_B, BATCH_C, LR_A, LR_B, LR_C, conv_layers_flops, data, hand, inference_flops,
     lenet_train_flops, ours, reference, train_flops,
 };
 
@@ -236,10 +236,9 @@ fn workload_c(c: &mut Criterion) {
     group.finish();
 }
 
-/// LeNet-5's training step (ours only), and its second convolution's
-/// forward and backward passes: ours (im2col and the register-blocked
-/// kernel) against the direct loops of `network::convolution` as the
-/// hand-written baseline.
+/// LeNet-5's training step (ours only), and its two convolutions as that
+/// step runs them (`network::Conv`'s products on the padded grid) against
+/// the direct loops of `network::convolution` as the hand-written baseline.
 fn workload_lenet(c: &mut Criterion) {
     let xs: Vec<_> = (0..BATCHES as u64)
         .map(|s| ours::batch(&data::inputs::<784, 32>(300 + s)))
@@ -263,42 +262,50 @@ fn workload_lenet(c: &mut Criterion) {
     );
     group.finish();
 
-    let x = ours::batch(&data::inputs::<1176, 32>(500));
-    let g = ours::batch(&data::inputs::<1600, 32>(501));
+    let x1 = ours::batch(&data::inputs::<784, 32>(502));
+    let g1 = ours::batch(&data::inputs::<4704, 32>(503));
+    let x2 = ours::batch(&data::inputs::<1176, 32>(500));
+    let g2 = ours::batch(&data::inputs::<1600, 32>(501));
     let mut group = c.benchmark_group("Conv");
     steps(
         &mut group,
         "ours",
         || {
-            let net = ours::ConvLayer::random(2);
-            (net, ours::ConvLayerGradients::zeros())
+            let nets = (ours::ConvLayer1::random(3), ours::ConvLayer::random(2));
+            let grads = (
+                ours::ConvLayer1Gradients::zeros(),
+                ours::ConvLayerGradients::zeros(),
+            );
+            (nets, grads)
         },
-        |(net, grads), _| ours::conv_layer_pass(net, grads, &x, &g),
+        |((net1, net2), (grads1, grads2)), _| {
+            ours::conv_layers_pass((net1, net2), (grads1, grads2), (&x1, &g1), (&x2, &g2))
+        },
     );
     steps(
         &mut group,
         "hand",
         || {
-            let net = ours::ConvLayer::random(2);
-            let z = vec![0.0f32; 1600 * 32];
-            (
-                net,
-                z.clone(),
-                vec![0.0f32; 150 * 16],
-                vec![0.0f32; 16],
-                vec![0.0f32; 1176 * 32],
-            )
+            let nets = (ours::ConvLayer1::random(3), ours::ConvLayer::random(2));
+            let buffers = [4704 * 32, 25 * 6, 6, 1600 * 32, 150 * 16, 16, 1176 * 32]
+                .map(|len| vec![0.0f32; len]);
+            (nets, buffers)
         },
-        |(net, z, grad_w, grad_b, grad_x), _| {
+        |((net1, net2), [z1, gw1, gb1, z2, gw2, gb2, grad_x]), _| {
             use network::convolution::{
                 conv2d_backward_input, conv2d_backward_weights, conv2d_forward,
             };
-            let shape = <ours::ConvLayerConvGeometry as network::layers::ConvGeometry>::SHAPE;
-            let (w, b) = (net.conv.w.as_slice(), net.conv.b.as_slice());
-            conv2d_forward(&shape, w, b, x.as_slice(), z);
-            conv2d_backward_weights(&shape, x.as_slice(), g.as_slice(), grad_w, grad_b);
-            conv2d_backward_input(&shape, w, g.as_slice(), grad_x);
-            grad_x[0] + z[0]
+            use network::layers::ConvGeometry;
+            let shape1 = <ours::ConvLayer1ConvGeometry as ConvGeometry>::SHAPE;
+            let shape2 = <ours::ConvLayerConvGeometry as ConvGeometry>::SHAPE;
+            let (w1, b1) = (net1.conv.w.as_slice(), net1.conv.b.as_slice());
+            conv2d_forward(&shape1, w1, b1, x1.as_slice(), z1);
+            conv2d_backward_weights(&shape1, x1.as_slice(), g1.as_slice(), gw1, gb1);
+            let (w2, b2) = (net2.conv.w.as_slice(), net2.conv.b.as_slice());
+            conv2d_forward(&shape2, w2, b2, x2.as_slice(), z2);
+            conv2d_backward_weights(&shape2, x2.as_slice(), g2.as_slice(), gw2, gb2);
+            conv2d_backward_input(&shape2, w2, g2.as_slice(), grad_x);
+            grad_x[0] + z1[0] + z2[0]
         },
     );
     group.finish();
@@ -499,7 +506,7 @@ fn table(dir: &Path, since: SystemTime, users: &[(&str, UserRun)]) {
         ("C", Some(train_flops(784, 128, 10, BATCH_C))),
         ("C-inf", Some(inference_flops(784, 128, 10, BATCH_C))),
         ("LeNet", Some(lenet_train_flops(32))),
-        ("Conv", Some(3 * conv_forward_flops(100, 150, 16) * 32)),
+        ("Conv", Some(conv_layers_flops(32))),
     ];
     const N: f64 = 1024.0;
     let sgemm_rate =

@@ -71,6 +71,15 @@ pub const fn lenet_train_flops(b: usize) -> u64 {
     (2 * conv1 + 3 * conv2 + 3 * dense) * b as u64
 }
 
+/// Floating-point operations of LeNet-5's two convolutions in one training
+/// step on a batch of `B`: the first's forward pass and weight gradient,
+/// the second's forward pass, weight gradient and `dC/dx`.
+pub const fn conv_layers_flops(b: usize) -> u64 {
+    let conv1 = conv_forward_flops(28 * 28, 25, 6);
+    let conv2 = conv_forward_flops(10 * 10, 6 * 25, 16);
+    (2 * conv1 + 3 * conv2) * b as u64
+}
+
 /// Floating-point operations of one training step of a two-layer network
 /// `I-H-O` on a batch of `B` (multiply-adds counted as two): the two forward
 /// products, the two weight-gradient products and `W2^T delta2`; element-wise

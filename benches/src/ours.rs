@@ -104,8 +104,17 @@ network! {
 }
 
 network! {
+    /// Workload Conv: LeNet's first convolution alone (1 x 28 x 28 in, 6
+    /// kernels of 5 x 5, padding 2).
+    pub struct ConvLayer1 {
+        input: [1, 28, 28],
+        conv: Conv2d<6, 5, Identity, padding = 2>,
+    }
+}
+
+network! {
     /// Workload Conv: LeNet's second convolution alone (6 x 14 x 14 in,
-    /// 16 kernels of 5 x 5), for its forward and backward passes.
+    /// 16 kernels of 5 x 5).
     pub struct ConvLayer {
         input: [6, 14, 14],
         conv: Conv2d<16, 5, Identity>,
@@ -129,17 +138,23 @@ pub fn lenet_step(
     }
 }
 
-/// Workload Conv: the forward pass and the whole backward pass (weights,
-/// biases and `dC/dx`) of the layer on a batch of 32, from `dC/dz = g`.
+/// Workload Conv: LeNet's two convolutions as its training step runs them
+/// on a batch of 32: the first's forward pass and weight gradient (its
+/// `dC/dx` is not needed), the second's forward pass and whole backward
+/// pass, from `dC/dz = g1, g2`.
 #[inline]
-pub fn conv_layer_pass(
-    net: &ConvLayer,
-    grads: &mut ConvLayerGradients,
-    x: &SMatrix<f32, 1176, 32>,
-    g: &SMatrix<f32, 1600, 32>,
+pub fn conv_layers_pass(
+    (net1, net2): (&ConvLayer1, &ConvLayer),
+    (grads1, grads2): (&mut ConvLayer1Gradients, &mut ConvLayerGradients),
+    (x1, g1): (&SMatrix<f32, 784, 32>, &SMatrix<f32, 4704, 32>),
+    (x2, g2): (&SMatrix<f32, 1176, 32>, &SMatrix<f32, 1600, 32>),
 ) -> f32 {
-    let cache = net.forward_train(x);
+    let cache1 = net1.forward_train(x1);
+    <ConvLayer1 as Network<f32, 784, 4704>>::parameter_gradients_into(
+        net1, x1, &cache1, g1, grads1,
+    );
+    let cache2 = net2.forward_train(x2);
     let grad_x =
-        <ConvLayer as Network<f32, 1176, 1600>>::backward_delta_into(net, x, &cache, g, grads);
-    grad_x[(0, 0)] + cache.z1[(0, 0)]
+        <ConvLayer as Network<f32, 1176, 1600>>::backward_delta_into(net2, x2, &cache2, g2, grads2);
+    grad_x[(0, 0)] + cache1.z1[(0, 0)] + cache2.z1[(0, 0)]
 }

@@ -107,3 +107,71 @@ fn adam_losses_agree() {
         }
     });
 }
+
+/// Workload Conv: the two convolutions' outputs and gradients, ours (on the
+/// padded grid) against the direct loops of the hand-written baseline.
+#[test]
+fn convolutions_agree() {
+    use network::convolution::{conv2d_backward_input, conv2d_backward_weights, conv2d_forward};
+    use network::layers::ConvGeometry;
+    with_big_stack(|| {
+        let (net1, net2) = (ours::ConvLayer1::random(3), ours::ConvLayer::random(2));
+        let x1 = ours::batch(&data::inputs::<784, 32>(502));
+        let g1 = ours::batch(&data::inputs::<4704, 32>(503));
+        let x2 = ours::batch(&data::inputs::<1176, 32>(500));
+        let g2 = ours::batch(&data::inputs::<1600, 32>(501));
+        let (mut grads1, mut grads2) = (
+            ours::ConvLayer1Gradients::zeros(),
+            ours::ConvLayerGradients::zeros(),
+        );
+        ours::conv_layers_pass(
+            (&net1, &net2),
+            (&mut grads1, &mut grads2),
+            (&x1, &g1),
+            (&x2, &g2),
+        );
+        let cache1 = net1.forward_train(&*x1);
+        let cache2 = net2.forward_train(&*x2);
+        let grad_x = <ours::ConvLayer as Network<f32, 1176, 1600>>::backward_delta_into(
+            &net2,
+            &x2,
+            &cache2,
+            &g2,
+            &mut ours::ConvLayerGradients::zeros(),
+        );
+
+        let agree = |what: &str, ours: &[f32], hand: &[f32]| {
+            assert_eq!(ours.len(), hand.len());
+            for (i, (a, b)) in ours.iter().zip(hand).enumerate() {
+                assert!(
+                    close(*a, *b, 1e-4),
+                    "{what}[{i}]: ours {a}, hand-written {b}"
+                );
+            }
+        };
+        let shape1 = <ours::ConvLayer1ConvGeometry as ConvGeometry>::SHAPE;
+        let shape2 = <ours::ConvLayerConvGeometry as ConvGeometry>::SHAPE;
+        let (mut z1, mut gw1, mut gb1) = (vec![0.0; 4704 * 32], vec![0.0; 150], vec![0.0; 6]);
+        conv2d_forward(
+            &shape1,
+            net1.conv.w.as_slice(),
+            net1.conv.b.as_slice(),
+            x1.as_slice(),
+            &mut z1,
+        );
+        conv2d_backward_weights(&shape1, x1.as_slice(), g1.as_slice(), &mut gw1, &mut gb1);
+        agree("z1", cache1.z1.as_slice(), &z1);
+        agree("dW1", grads1.conv.w.as_slice(), &gw1);
+        agree("db1", grads1.conv.b.as_slice(), &gb1);
+        let (mut z2, mut gw2, mut gb2) = (vec![0.0; 1600 * 32], vec![0.0; 2400], vec![0.0; 16]);
+        let mut gx = vec![0.0; 1176 * 32];
+        let w2 = net2.conv.w.as_slice();
+        conv2d_forward(&shape2, w2, net2.conv.b.as_slice(), x2.as_slice(), &mut z2);
+        conv2d_backward_weights(&shape2, x2.as_slice(), g2.as_slice(), &mut gw2, &mut gb2);
+        conv2d_backward_input(&shape2, w2, g2.as_slice(), &mut gx);
+        agree("z2", cache2.z1.as_slice(), &z2);
+        agree("dW2", grads2.conv.w.as_slice(), &gw2);
+        agree("db2", grads2.conv.b.as_slice(), &gb2);
+        agree("dx2", grad_x.as_slice(), &gx);
+    });
+}

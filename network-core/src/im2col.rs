@@ -137,7 +137,7 @@ pub(crate) fn backward_weights<T: Scalar>(
             s > 0,
         );
         for (g, plane) in grad_b.iter_mut().zip(delta.chunks_exact(positions)) {
-            *g += plane.iter().fold(T::zero(), |sum, d| sum + *d);
+            *g += crate::grid::sum(plane);
         }
     }
     if x.is_empty() {

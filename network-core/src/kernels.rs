@@ -27,6 +27,14 @@ use nalgebra::{ArrayStorage, SMatrix, SVector};
 
 use crate::Scalar;
 
+// For the convolution kernels of `grid`.
+#[cfg(all(vector_registers, any(fma_compiled_in, fma_detectable)))]
+pub(crate) use blocked::Fused;
+#[cfg(vector_registers)]
+pub(crate) use blocked::MultiplyAdd;
+#[cfg(all(vector_registers, not(fma_compiled_in)))]
+pub(crate) use blocked::Unfused;
+
 /// `z = W a_prev + b 1^T`: the affine map of every column (sample).
 #[inline]
 pub fn affine<T: Scalar, const OUT: usize, const IN: usize, const B: usize>(
@@ -244,7 +252,7 @@ pub fn gemm_kernel() -> GemmKernel {
 /// the first call).
 #[cfg(fma_detectable)]
 #[inline]
-fn fma_detected() -> bool {
+pub(crate) fn fma_detected() -> bool {
     std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
 }
 
@@ -623,7 +631,7 @@ mod blocked {
     /// How the kernel forms `a b + c`: a type parameter rather than a `cfg`,
     /// because [`avx2_fma`] needs the fused form in a build whose target
     /// has no FMA.
-    pub(super) trait MultiplyAdd {
+    pub(crate) trait MultiplyAdd {
         /// `a b + c`.
         fn multiply_add<T: Scalar>(a: T, b: T, c: T) -> T;
     }
@@ -631,7 +639,7 @@ mod blocked {
     /// One instruction, rounded once: only where FMA is compiled in, or
     /// inside [`avx2_fma`] (elsewhere it would be a library call).
     #[cfg(any(fma_compiled_in, fma_detectable))]
-    pub(super) struct Fused;
+    pub(crate) struct Fused;
 
     #[cfg(any(fma_compiled_in, fma_detectable))]
     impl MultiplyAdd for Fused {
@@ -643,7 +651,7 @@ mod blocked {
 
     /// A multiplication, then an addition.
     #[cfg(not(fma_compiled_in))]
-    pub(super) struct Unfused;
+    pub(crate) struct Unfused;
 
     #[cfg(not(fma_compiled_in))]
     impl MultiplyAdd for Unfused {

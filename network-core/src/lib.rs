@@ -50,6 +50,8 @@ pub mod dataset;
 mod fused;
 mod gradcheck;
 #[cfg(vector_registers)]
+mod grid;
+#[cfg(vector_registers)]
 mod im2col;
 mod init;
 pub mod kernels;

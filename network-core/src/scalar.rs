@@ -74,6 +74,50 @@ pub trait Scalar:
     ) {
         crate::kernels::blocked_gemm(dims, c, a, b, add);
     }
+
+    /// `c(q, j) (+)= sum_k src[offsets[k] + q] b(k, j)`: the stride-1
+    /// convolution products of `grid`, compiled in this crate as
+    /// [`Scalar::blocked_gemm`] is.
+    #[doc(hidden)]
+    #[cfg(vector_registers)]
+    fn shifted_product(
+        dims: (usize, usize),
+        src: &[Self],
+        offsets: &[usize],
+        b: &[Self],
+        c: &mut [Self],
+        add: bool,
+    ) {
+        crate::grid::kernels::shifted_product(dims, src, offsets, b, c, add);
+    }
+
+    /// `out(k, j) += sum_q src[offsets[k] + q] d(q, j)`: the weight
+    /// gradient of `grid`, compiled in this crate.
+    #[doc(hidden)]
+    #[cfg(vector_registers)]
+    fn shifted_dots(
+        dims: (usize, usize),
+        src: &[Self],
+        offsets: &[usize],
+        d: &[Self],
+        out: &mut [Self],
+    ) {
+        crate::grid::kernels::shifted_dots(dims, src, offsets, d, out);
+    }
+
+    /// `sums(k, j) += sum_q src[offsets[k] + q] rows(q, j)`: the weight
+    /// gradient of `grid` with a vector over the output channels.
+    #[doc(hidden)]
+    #[cfg(vector_registers)]
+    fn shifted_columns(
+        dims: (usize, usize),
+        src: &[Self],
+        offsets: &[usize],
+        rows: &[Self],
+        sums: &mut [Self],
+    ) {
+        crate::grid::kernels::shifted_columns(dims, src, offsets, rows, sums);
+    }
 }
 
 /// The overrides for a concrete type: [`Scalar::mul_add_fused`] by the
@@ -96,6 +140,43 @@ macro_rules! blocked_gemm_compiled_here {
             add: bool,
         ) {
             crate::kernels::blocked_gemm(dims, c, a, b, add);
+        }
+
+        #[cfg(vector_registers)]
+        #[inline(never)]
+        fn shifted_product(
+            dims: (usize, usize),
+            src: &[Self],
+            offsets: &[usize],
+            b: &[Self],
+            c: &mut [Self],
+            add: bool,
+        ) {
+            crate::grid::kernels::shifted_product(dims, src, offsets, b, c, add);
+        }
+
+        #[cfg(vector_registers)]
+        #[inline(never)]
+        fn shifted_dots(
+            dims: (usize, usize),
+            src: &[Self],
+            offsets: &[usize],
+            d: &[Self],
+            out: &mut [Self],
+        ) {
+            crate::grid::kernels::shifted_dots(dims, src, offsets, d, out);
+        }
+
+        #[cfg(vector_registers)]
+        #[inline(never)]
+        fn shifted_columns(
+            dims: (usize, usize),
+            src: &[Self],
+            offsets: &[usize],
+            rows: &[Self],
+            sums: &mut [Self],
+        ) {
+            crate::grid::kernels::shifted_columns(dims, src, offsets, rows, sums);
         }
     };
 }

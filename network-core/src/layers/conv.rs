@@ -91,9 +91,11 @@ impl<
         Self::new(SMatrix::zeros(), SVector::zeros())
     }
 
-    /// The patches of one sample (`P x K`) for the matrix products of
-    /// `im2col`, on the stack: `POSITIONS * KERNEL` values (78 KB in `f32`
-    /// for LeNet's first layer). Targets without vector registers use the
+    /// The scratch of one pass, on the stack: `POSITIONS * KERNEL` values
+    /// (78 KB in `f32` for LeNet's first layer). A stride-1 layer whose
+    /// padded copies fit in it runs on the padded grid (`grid`, no
+    /// patches); any other holds the patches of one sample (`P x K`) for the
+    /// matrix products of `im2col`. Targets without vector registers use the
     /// direct loops and need none.
     #[cfg(vector_registers)]
     fn scratch() -> SMatrix<T, POSITIONS, KERNEL> {
@@ -244,14 +246,16 @@ impl<
         let mut z = SMatrix::<T, OUT, B>::zeros();
         let (w, b, x) = (self.w.as_slice(), self.b.as_slice(), a_prev.as_slice());
         #[cfg(vector_registers)]
-        crate::im2col::forward(
-            &G::SHAPE,
-            w,
-            b,
-            x,
-            z.as_mut_slice(),
-            Self::scratch().as_mut_slice(),
-        );
+        {
+            let mut scratch = Self::scratch();
+            let scratch = scratch.as_mut_slice();
+            if crate::grid::applies(&G::SHAPE, scratch.len()) {
+                let offsets = &mut [0; K];
+                crate::grid::forward(&G::SHAPE, w, b, x, z.as_mut_slice(), scratch, offsets);
+            } else {
+                crate::im2col::forward(&G::SHAPE, w, b, x, z.as_mut_slice(), scratch);
+            }
+        }
         #[cfg(not(vector_registers))]
         conv2d_forward(&G::SHAPE, w, b, x, z.as_mut_slice());
         z
@@ -268,14 +272,24 @@ impl<
         let (x, delta) = (a_prev.as_slice(), delta.as_slice());
         let (grad_w, grad_b) = (grads.w.as_mut_slice(), grads.b.as_mut_slice());
         #[cfg(vector_registers)]
-        crate::im2col::backward_weights(
-            &G::SHAPE,
-            x,
-            delta,
-            grad_w,
-            grad_b,
-            Self::scratch().as_mut_slice(),
-        );
+        {
+            let mut scratch = Self::scratch();
+            let scratch = scratch.as_mut_slice();
+            if crate::grid::applies(&G::SHAPE, scratch.len()) {
+                let offsets = &mut [0; K];
+                crate::grid::backward_weights(
+                    &G::SHAPE,
+                    x,
+                    delta,
+                    grad_w,
+                    grad_b,
+                    scratch,
+                    offsets,
+                );
+            } else {
+                crate::im2col::backward_weights(&G::SHAPE, x, delta, grad_w, grad_b, scratch);
+            }
+        }
         #[cfg(not(vector_registers))]
         conv2d_backward_weights(&G::SHAPE, x, delta, grad_w, grad_b);
     }
@@ -290,13 +304,17 @@ impl<
         let mut grad = SMatrix::<T, IN, B>::zeros();
         let (w, delta) = (self.w.as_slice(), delta.as_slice());
         #[cfg(vector_registers)]
-        crate::im2col::backward_input(
-            &G::SHAPE,
-            w,
-            delta,
-            grad.as_mut_slice(),
-            Self::scratch().as_mut_slice(),
-        );
+        {
+            let mut scratch = Self::scratch();
+            let scratch = scratch.as_mut_slice();
+            let grad = grad.as_mut_slice();
+            if crate::grid::applies(&G::SHAPE, scratch.len()) {
+                let offsets = &mut [0; K];
+                crate::grid::backward_input(&G::SHAPE, w, delta, grad, scratch, offsets);
+            } else {
+                crate::im2col::backward_input(&G::SHAPE, w, delta, grad, scratch);
+            }
+        }
         #[cfg(not(vector_registers))]
         conv2d_backward_input(&G::SHAPE, w, delta, grad.as_mut_slice());
         grad
