@@ -173,7 +173,8 @@ impl ElementWise for Tanh {
     }
 }
 
-/// The rectified linear unit `max(z, 0)`; its derivative at `0` is taken as `0`.
+/// The rectified linear unit `max(z, 0)`; its derivative at `0` is taken as
+/// `0`. NaN stays NaN, in the value and in the derivative.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Relu;
 
@@ -182,16 +183,23 @@ impl ElementWise for Relu {
     const INIT: InitScheme = InitScheme::HeUniform;
     #[inline]
     fn value<T: Scalar>(z: T) -> T {
-        if z > T::zero() { z } else { T::zero() }
+        // `z < 0` is false for NaN, which is returned as it is.
+        if z < T::zero() { T::zero() } else { z }
     }
     #[inline]
     fn derivative<T: Scalar>(z: T, _a: T) -> T {
-        if z > T::zero() { T::one() } else { T::zero() }
+        if z > T::zero() {
+            T::one()
+        } else if z <= T::zero() {
+            T::zero()
+        } else {
+            z
+        }
     }
 }
 
 /// Leaky ReLU: `z` for `z > 0`, `slope * z` otherwise, with
-/// `slope = NUM / DEN` (default `1/100`).
+/// `slope = NUM / DEN` (default `1/100`). NaN stays NaN.
 ///
 /// `LeakyRelu<1, 5>` has slope 0.2. `DEN` must not be zero.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -223,8 +231,11 @@ impl<const NUM: u32, const DEN: u32> ElementWise for LeakyRelu<NUM, DEN> {
     fn derivative<T: Scalar>(z: T, _a: T) -> T {
         if z > T::zero() {
             T::one()
-        } else {
+        } else if z <= T::zero() {
             Self::slope()
+        } else {
+            // NaN.
+            z
         }
     }
 }

@@ -365,3 +365,33 @@ fn f32_agrees_with_f64() {
         assert!(backward < 2e-6, "{name}: f32 backward off by {backward:e}");
     }
 }
+
+/// A NaN input gives a NaN value and a NaN backward step, in every
+/// activation: a sample containing NaN must not come out as a confident
+/// class (ReLU once mapped NaN to 0).
+#[test]
+fn nan_propagates_through_every_activation() {
+    fn check<A: Activation>(name: &str) {
+        let z = SMatrix::<f64, 3, 1>::new(f64::NAN, 0.5, -0.5);
+        let a = A::forward(&z);
+        assert!(a[0].is_nan(), "{name}: value of NaN is {}", a[0]);
+        // The loss of a NaN output is NaN, and so is its gradient.
+        let g = SMatrix::<f64, 3, 1>::new(f64::NAN, 1.0, 1.0);
+        let delta = A::backward(&z, &a, &g);
+        assert!(delta[0].is_nan(), "{name}: backward of NaN is {}", delta[0]);
+        let z32 = z.cast::<f32>();
+        assert!(A::forward(&z32)[0].is_nan(), "{name}: f32 value of NaN");
+    }
+    check::<Identity>("identity");
+    check::<Sigmoid>("sigmoid");
+    check::<Tanh>("tanh");
+    check::<Relu>("relu");
+    check::<LeakyRelu>("leaky relu");
+    check::<LeakyRelu<1, 5>>("leaky relu 1/5");
+    check::<Softplus>("softplus");
+    check::<Swish>("swish");
+    check::<Silu>("silu");
+    check::<Mish>("mish");
+    check::<Gelu>("gelu");
+    check::<Softmax>("softmax");
+}
