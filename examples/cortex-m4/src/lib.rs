@@ -8,8 +8,12 @@
 
 use network::prelude::*;
 pub use network_cortex_m_common::{
-    Micros, Xor, exit, paint_stack, stack_peak, train_xor, xor_correct, xor_inputs,
+    InstructionCounter, Micros, Xor, exit, paint_stack, stack_peak, train_xor, xor_correct,
+    xor_firmware, xor_inputs,
 };
+
+/// The clock of SysTick's processor-clock source on QEMU's `mps2-an386`.
+pub const CPU_HZ: u32 = 25_000_000;
 
 network! {
     /// Calibrates a thermistor: the ADC reading of a voltage divider in, the
