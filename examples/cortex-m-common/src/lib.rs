@@ -1,6 +1,7 @@
-//! What the Cortex-M firmware crates (`examples/cortex-m4`) share: the XOR
-//! network and its trainer, the stack gauge, the instruction counter, the
-//! loss formatter, the semihosting exit and the panic handler.
+//! What the Cortex-M firmware crates (`examples/cortex-m4`,
+//! `examples/cortex-m0`) share: the XOR network and its trainer, the stack
+//! gauge, the instruction counter, the loss formatter, the semihosting exit
+//! and the panic handler.
 //!
 //! Everything lives on the stack or in flash: no heap, no allocator. The code
 //! is plain Thumb: it builds for `thumbv6m-none-eabi` (Cortex-M0, no FPU) as
