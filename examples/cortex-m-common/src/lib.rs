@@ -155,7 +155,7 @@ pub struct InstructionCounter {
 /// they should count and what they counted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LoopCounts {
-    /// 501 and 131,074: the instructions of the two loops.
+    /// 503 and 131,073: the instructions of the two loops.
     pub expected: [u32; 2],
     /// What the counter counted for them.
     pub counted: [u32; 2],
@@ -195,10 +195,10 @@ impl InstructionCounter {
         );
         counter.overhead = counter.count(&mut || ());
         let counts = LoopCounts {
-            expected: [501, 131_074],
+            expected: [3 + 2 * 250, 3 + 2 * 65_535],
             counted: [
-                counter.count(&mut loop_501),
-                counter.count(&mut loop_131074),
+                counter.count(&mut spin::<250>),
+                counter.count(&mut spin::<65_535>),
             ],
         };
         if counts.counted == counts.expected {
@@ -277,35 +277,23 @@ fn gcd(mut a: u32, mut b: u32) -> u32 {
     a
 }
 
-/// 1 + 2 x 250 = 501 instructions.
+/// Goes `N` times round a loop of two instructions, 1 <= `N` <= 65,535:
+/// 3 + 2 `N` instructions in all, counted by hand.
 #[inline(always)]
-fn loop_501() {
+fn spin<const N: u32>() {
+    const { assert!(N >= 1 && N <= 0xFFFF) };
     // SAFETY: only changes r2 (a scratch register of the C ABI, so that the
     // closure calling this needs no prologue) and the flags.
     unsafe {
         core::arch::asm!(
-            "movs r2, #250",
+            "movs r2, #{high}",
+            "lsls r2, r2, #8",
+            "adds r2, #{low}",
             "2:",
             "subs r2, #1",
             "bne 2b",
-            out("r2") _,
-            options(nomem, nostack),
-        );
-    }
-}
-
-/// 2 + 2 x 65,536 = 131,074 instructions.
-#[inline(always)]
-fn loop_131074() {
-    // SAFETY: only changes r2 (a scratch register of the C ABI, so that the
-    // closure calling this needs no prologue) and the flags.
-    unsafe {
-        core::arch::asm!(
-            "movs r2, #1",
-            "lsls r2, r2, #16",
-            "2:",
-            "subs r2, #1",
-            "bne 2b",
+            high = const N >> 8,
+            low = const N & 0xFF,
             out("r2") _,
             options(nomem, nostack),
         );
