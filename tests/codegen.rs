@@ -11,7 +11,7 @@ use std::path::Path;
 use network::codegen::{CodegenError, StaticItem, write_static};
 use network::prelude::*;
 
-// The same declaration as in examples/cortex-m4/src/lib.rs.
+// The same declaration as in examples/cortex-m-common/src/lib.rs.
 network! {
     #[derive(Clone, Copy, Debug, PartialEq)]
     pub struct Xor {
@@ -75,7 +75,7 @@ fn conv_source(net: &SmallConv<f32>) -> String {
     source
 }
 
-/// Trains XOR exactly as `train_xor` in examples/cortex-m4/src/lib.rs does.
+/// Trains XOR exactly as `train_xor` in examples/cortex-m-common/src/lib.rs does.
 fn trained_xor() -> Xor<f32> {
     let x = SMatrix::<f32, 2, 4>::from_column_slice(&[0., 0., 0., 1., 1., 0., 1., 1.]);
     let t = SMatrix::<f32, 1, 4>::from_column_slice(&[0., 1., 1., 0.]);

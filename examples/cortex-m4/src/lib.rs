@@ -1,23 +1,19 @@
-//! What the firmware binaries share: the networks, their training data, the
-//! semihosting exit and the panic handler.
+//! What the Cortex-M4 firmware binaries share beyond what every Cortex-M
+//! firmware shares (`network-cortex-m-common`, re-exported here): the
+//! thermistor calibration network and its training data, and XOR weights in
+//! flash.
 //!
 //! Everything lives on the stack or in flash: no heap, no allocator.
 #![no_std]
 
-use core::fmt;
-
-use cortex_m_semihosting::{debug, hprintln};
 use network::prelude::*;
+pub use network_cortex_m_common::{
+    InstructionCounter, Micros, Xor, exit, paint_stack, stack_peak, train_xor, xor_correct,
+    xor_firmware, xor_inputs,
+};
 
-network! {
-    /// Learns XOR: 2 inputs, 4 tanh units, 1 sigmoid output (17 parameters).
-    #[derive(Clone, Copy, Debug)]
-    pub struct Xor {
-        input: 2,
-        hidden: Dense<4, Tanh>,
-        output: Dense<1, Sigmoid>,
-    }
-}
+/// The clock of SysTick's processor-clock source on QEMU's `mps2-an386`.
+pub const CPU_HZ: u32 = 25_000_000;
 
 network! {
     /// Calibrates a thermistor: the ADC reading of a voltage divider in, the
@@ -33,48 +29,6 @@ network! {
 // `pub static XOR_IN_FLASH: Xor<f32>`, written on the host by
 // `network::codegen::write_static` (see tests/codegen.rs in the root crate).
 include!("xor_weights.rs");
-
-/// The four XOR cases as one batch, one sample per column.
-pub fn xor_inputs() -> SMatrix<f32, 2, 4> {
-    SMatrix::from_column_slice(&[0., 0., 0., 1., 1., 0., 1., 1.])
-}
-
-/// The XOR of each column of [`xor_inputs`].
-pub fn xor_targets() -> SMatrix<f32, 1, 4> {
-    SMatrix::from_column_slice(&[0., 1., 1., 0.])
-}
-
-/// How many of the four XOR cases `outputs` gets right (threshold 0.5).
-pub fn xor_correct(outputs: &SMatrix<f32, 1, 4>) -> usize {
-    outputs
-        .iter()
-        .zip(xor_targets().iter())
-        .filter(|(y, t)| (**y > 0.5) == (**t > 0.5))
-        .count()
-}
-
-/// Trains XOR with plain gradient descent, printing the loss every
-/// `report_every` epochs; returns how many of the four cases the trained
-/// network gets right.
-pub fn train_xor(epochs: u32, report_every: u32) -> (Xor<f32>, usize) {
-    let x = xor_inputs();
-    let t = xor_targets();
-    let mut xor = Xor::<f32>::random(2024);
-    let mut grads = XorGradients::zeros();
-    let sgd = Sgd::new(0.5);
-    for epoch in 0..=epochs {
-        let loss = xor.loss_and_gradients::<HalfSquaredError, 4, _, _>(&x, &t, &mut grads);
-        if epoch % report_every == 0 {
-            hprintln!("xor   epoch {:5}  loss {}", epoch, Micros(loss));
-        }
-        if epoch < epochs && sgd.step(&mut xor, &grads).is_err() {
-            hprintln!("xor   a gradient is not finite");
-            break;
-        }
-    }
-    let correct = xor_correct(&xor.forward(&x));
-    (xor, correct)
-}
 
 /// The thermistor: a 10 kOhm NTC (beta 3950 K) under a 10 kOhm resistor,
 /// read by a 12-bit ADC. Returns the ADC count at `celsius`.
@@ -115,82 +69,4 @@ pub fn calibration_max_error(net: &Calibration<f32>) -> f32 {
             libm::fabsf(celsius_of_output(net.forward(&x)[0]) - celsius)
         })
         .fold(0.0, f32::max)
-}
-
-unsafe extern "C" {
-    /// The lowest address of the stack (the end of `.bss`), from cortex-m-rt.
-    static mut _stack_end: u32;
-    /// One past the highest address of the stack, from cortex-m-rt.
-    static mut _stack_start: u32;
-}
-
-const PAINT: u32 = 0x5EAB_A55E;
-
-/// Fills the free stack below the caller with a pattern, so that
-/// [`stack_peak`] can later tell how deep the stack ever went.
-#[inline(never)]
-pub fn paint_stack() {
-    let bottom = &raw mut _stack_end;
-    // Keep clear of this function's own frame.
-    let limit = (cortex_m::register::msp::read() as usize - 64) as *mut u32;
-    let mut word = bottom;
-    while word < limit {
-        // SAFETY: the words between the end of `.bss` and the stack pointer
-        // belong to no Rust object, and no interrupt is enabled.
-        unsafe {
-            word.write_volatile(PAINT);
-            word = word.add(1);
-        }
-    }
-}
-
-/// The most stack used since [`paint_stack`], in bytes.
-pub fn stack_peak() -> usize {
-    let bottom = &raw mut _stack_end;
-    let top = &raw mut _stack_start;
-    let mut word = bottom;
-    // SAFETY: reads of the stack area only, below the live frames.
-    while word < top && unsafe { word.read_volatile() } == PAINT {
-        word = unsafe { word.add(1) };
-    }
-    top as usize - word as usize
-}
-
-/// Prints a loss with six decimals using integer formatting only: core's
-/// float formatting (`{:.6}` of an `f32`) would add about 10 KB of flash to
-/// the XOR-only firmware.
-pub struct Micros(pub f32);
-
-impl fmt::Display for Micros {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let value = self.0;
-        if !(0.0..4000.0).contains(&value) {
-            return f.write_str(if value.is_nan() {
-                "NaN"
-            } else {
-                "out of range"
-            });
-        }
-        let micros = (value * 1e6 + 0.5) as u32;
-        write!(f, "{}.{:06}", micros / 1_000_000, micros % 1_000_000)
-    }
-}
-
-/// Leaves QEMU with exit code 0 if `success`, 1 otherwise.
-pub fn exit(success: bool) -> ! {
-    debug::exit(if success {
-        debug::EXIT_SUCCESS
-    } else {
-        debug::EXIT_FAILURE
-    });
-    // Without a debugger attached `exit` returns; wait forever then.
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    hprintln!("panicked");
-    exit(false)
 }

@@ -17,9 +17,9 @@ use cortex_m_semihosting::hprintln;
 use network::prelude::*;
 use network::serialize::{from_bytes, serialized_size, to_bytes};
 use network_cortex_m4::{
-    Calibration, CalibrationGradients, XOR_IN_FLASH, adc_reading, calibration_input,
-    calibration_max_error, calibration_samples, celsius_of_output, exit, paint_stack, stack_peak,
-    train_xor, xor_correct, xor_inputs,
+    CPU_HZ, Calibration, CalibrationGradients, InstructionCounter, XOR_IN_FLASH, adc_reading,
+    calibration_input, calibration_max_error, calibration_samples, celsius_of_output, exit,
+    paint_stack, stack_peak, train_xor, xor_correct, xor_inputs,
 };
 
 const CALIBRATION_EPOCHS: usize = 6000;
@@ -29,8 +29,17 @@ const CALIBRATION_TARGET: f32 = 0.5;
 fn main() -> ! {
     paint_stack();
 
-    let (_, xor_ok) = train_xor(3000, 500);
-    hprintln!("xor   {}/4 correct after training on the device", xor_ok);
+    let Ok(counter) = InstructionCounter::new(CPU_HZ) else {
+        hprintln!("the instruction counter is wrong: run QEMU with -icount");
+        exit(false)
+    };
+    let xor = train_xor(3000, 500, &counter);
+    let xor_ok = xor.correct;
+    hprintln!(
+        "xor   {}/4 correct after training on the device, {} instructions per epoch",
+        xor_ok,
+        xor.instructions_per_epoch()
+    );
 
     let (calibration, max_error) = train_calibration();
     let calibration_ok = max_error < CALIBRATION_TARGET;
