@@ -716,3 +716,74 @@ fn a_784_128_10_network_trains_with_adam_in_a_default_test_thread() {
         .unwrap();
     assert!(outcome.loss.is_finite() && outcome.correct <= 3);
 }
+
+/// A dataset whose inputs are NaN for the reads `nan_reads` (counted over
+/// every read `fit` makes, training and validation).
+struct NanWhile<'a> {
+    data: &'a [([f32; 2], [f32; 3])],
+    reads: std::cell::Cell<usize>,
+    nan_reads: std::ops::Range<usize>,
+}
+
+impl Dataset<f32, 2, 3> for NanWhile<'_> {
+    fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    fn write_sample(
+        &self,
+        index: usize,
+        mut input: network::nalgebra::SVectorViewMut<'_, f32, 2>,
+        target: network::nalgebra::SVectorViewMut<'_, f32, 3>,
+    ) {
+        let read = self.reads.get();
+        self.reads.set(read + 1);
+        self.data.write_sample(index, input.column_mut(0), target);
+        if self.nan_reads.contains(&read) {
+            input.fill(f32::NAN);
+        }
+    }
+}
+
+#[test]
+fn a_nan_validation_loss_is_never_the_best() {
+    // 16 samples, 4 held out, batches of 4: each epoch reads 12 training
+    // samples, then the 4 validation ones. Those of the first epoch are NaN.
+    let data = blobs(16);
+    let nan_first_validation = NanWhile {
+        data: &data,
+        reads: std::cell::Cell::new(0),
+        nan_reads: 12..16,
+    };
+    let mut net = Blobs::<f32>::random(2);
+    let mut grads = BlobsGradients::zeros();
+    let trainer = Trainer::<SoftmaxCrossEntropy, 4>::new(
+        TrainConfig::new(3)
+            .seed(5)
+            .validation_fraction(0.25)
+            .early_stopping(1, 0.0),
+    );
+    let mut losses = Vec::new();
+    let summary = trainer
+        .fit(
+            &mut net,
+            &mut Sgd::new(0.01),
+            &mut grads,
+            &nan_first_validation,
+            &mut [0; 16],
+            |stats, _| {
+                losses.push(stats.validation_loss);
+                Control::Continue
+            },
+        )
+        .unwrap();
+    assert!(losses[0].is_some_and(f64::is_nan), "{losses:?}");
+    let (epoch, loss) = summary.best.expect("a finite validation loss is the best");
+    assert!(
+        loss.is_finite() && epoch > 0,
+        "best {:?}, losses {losses:?}",
+        summary.best
+    );
+    // The NaN epoch did not count as a best that later epochs fail to beat.
+    assert_eq!(summary.best, Some((1, losses[1].unwrap())), "{losses:?}");
+}

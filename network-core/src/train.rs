@@ -176,7 +176,8 @@ pub struct Summary {
     pub epochs_run: usize,
     /// The figures of the last epoch run.
     pub last: EpochStats,
-    /// The epoch with the lowest validation loss and that loss.
+    /// The epoch with the lowest validation loss and that loss; a
+    /// non-finite loss is never the best (`None` if every one was).
     pub best: Option<(usize, f64)>,
     /// True if early stopping ended training.
     pub stopped_early: bool,
@@ -510,9 +511,12 @@ impl<L, const B: usize> Trainer<L, B> {
             summary.epochs_run = epoch + 1;
             summary.last = stats;
             if let Some(loss) = stats.validation_loss {
-                let improved = summary
-                    .best
-                    .is_none_or(|(_, best)| loss < best - config.min_delta);
+                // A NaN or infinite loss is never the best: it would compare
+                // false against every later one and end training early.
+                let improved = loss.is_finite()
+                    && summary
+                        .best
+                        .is_none_or(|(_, best)| loss < best - config.min_delta);
                 if improved {
                     summary.best = Some((epoch, loss));
                     epochs_without_improvement = 0;
