@@ -106,7 +106,7 @@ fn run(svg_path: &str) -> Result<f64, Box<dyn std::error::Error>> {
 
     std::fs::write(svg_path, loss_curve_svg(&curve))?;
     println!("wrote the loss curves to {svg_path}");
-    Ok(trainer.evaluate(&best.1, &test).accuracy)
+    Ok(trainer.evaluate(&best.1, &test)?.accuracy)
 }
 
 /// A line chart of the training and validation loss per epoch on a

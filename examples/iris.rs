@@ -117,7 +117,7 @@ fn run() -> Result<f64, Box<dyn std::error::Error>> {
         summary.best.map_or(0, |(epoch, _)| epoch + 1),
         best.0
     );
-    let figures = trainer.evaluate(&best.1, &test[..]);
+    let figures = trainer.evaluate(&best.1, &test[..])?;
     println!("test loss: {:.4}", figures.loss);
     Ok(figures.accuracy)
 }

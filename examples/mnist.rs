@@ -92,7 +92,13 @@ fn main() -> ExitCode {
         eprintln!("training failed: {error}");
         return ExitCode::FAILURE;
     }
-    let figures = trainer.evaluate(&*net, &test);
+    let figures = match trainer.evaluate(&*net, &test) {
+        Ok(figures) => figures,
+        Err(error) => {
+            eprintln!("evaluation failed: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     println!("test loss: {:.4}", figures.loss);
     println!("test accuracy: {:.4}", figures.accuracy);
     ExitCode::SUCCESS

@@ -128,8 +128,8 @@ fn inference_is_the_network_without_dropout() {
         })
         .collect();
     assert_eq!(
-        trainer.evaluate(&dropped, &rows[..]),
-        trainer.evaluate(&kept, &rows[..])
+        trainer.evaluate(&dropped, &rows[..]).unwrap(),
+        trainer.evaluate(&kept, &rows[..]).unwrap()
     );
 }
 
@@ -202,7 +202,7 @@ fn trainer_fit_with_dropout_is_seeded_and_learns() {
         let mut order = vec![0; rows.len()];
         let config = TrainConfig::new(60).seed(2);
         let trainer = Trainer::<SigmoidCrossEntropy, 16>::new(config);
-        let before = trainer.evaluate(&net, &rows[..]);
+        let before = trainer.evaluate(&net, &rows[..]).unwrap();
         trainer
             .fit(
                 &mut net,
@@ -213,7 +213,7 @@ fn trainer_fit_with_dropout_is_seeded_and_learns() {
                 |_, _| Control::Continue,
             )
             .unwrap();
-        (before, trainer.evaluate(&net, &rows[..]), net)
+        (before, trainer.evaluate(&net, &rows[..]).unwrap(), net)
     };
     let (before, after, net) = fit();
     let (_, again, net_again) = fit();

@@ -302,13 +302,13 @@ fn an_epoch_sees_every_sample_once_with_a_partial_last_batch() {
         "10 samples + 2 padding columns"
     );
 
-    let evaluation = trainer.evaluate(&net, &data[..]);
+    let evaluation = trainer.evaluate(&net, &data[..]).unwrap();
     assert_eq!(evaluation.samples, 10);
     assert!((summary.last.train_loss - evaluation.loss).abs() < 1e-6);
     assert_eq!(summary.last.train_accuracy, evaluation.accuracy);
     // A batch size that does not divide the count, for evaluation too.
     let by_three = Trainer::<SoftmaxCrossEntropy, 3>::new(TrainConfig::new(1));
-    assert!((by_three.evaluate(&net, &data[..]).loss - evaluation.loss).abs() < 1e-6);
+    assert!((by_three.evaluate(&net, &data[..]).unwrap().loss - evaluation.loss).abs() < 1e-6);
 }
 
 #[test]
@@ -686,7 +686,7 @@ fn a_784_128_10_network_trains_with_adam_in_a_default_test_thread() {
     );
 
     let trainer = Trainer::<SoftmaxCrossEntropy, 16>::new(TrainConfig::new(3).seed(2));
-    let before = trainer.evaluate(&*net, &data);
+    let before = trainer.evaluate(&*net, &data).unwrap();
     let summary = trainer
         .fit(
             &mut *net,
@@ -697,7 +697,7 @@ fn a_784_128_10_network_trains_with_adam_in_a_default_test_thread() {
             |_, _| Control::Continue,
         )
         .unwrap();
-    let after = trainer.evaluate(&*net, &data);
+    let after = trainer.evaluate(&*net, &data).unwrap();
     assert_eq!(adam.state.t, 3 * 4);
     assert!(
         after.loss < 0.5 * before.loss,
@@ -791,4 +791,16 @@ fn a_nan_validation_loss_is_never_the_best() {
         .min_by(|a, b| a.1.total_cmp(&b.1));
     assert_eq!(summary.best, lowest, "{losses:?}");
     assert_eq!(summary.epochs_run, 3);
+}
+
+#[test]
+fn evaluating_no_samples_is_an_error() {
+    let net = Blobs::<f32>::random(2);
+    let trainer = Trainer::<SoftmaxCrossEntropy, 4>::new(TrainConfig::new(1));
+    let empty: &[([f32; 2], [f32; 3])] = &[];
+    assert_eq!(
+        trainer.evaluate(&net, empty),
+        Err(network::TrainError::NoSamples),
+        "a loss of 0 over no samples is no measurement"
+    );
 }

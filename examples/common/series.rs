@@ -72,7 +72,7 @@ where
         "ran {} epochs; final training loss {:.4}, accuracy {:.4}",
         summary.epochs_run, summary.last.train_loss, summary.last.train_accuracy
     );
-    let figures = trainer.evaluate(&*net, test);
+    let figures = trainer.evaluate(&*net, test)?;
     println!("test loss: {:.4}", figures.loss);
     Ok(figures.accuracy)
 }

@@ -22,7 +22,8 @@
 //!     .fit(&mut net, &mut adam, &mut grads, &data[..], &mut order, |_stats, _net| Control::Continue)
 //!     .unwrap();
 //! assert_eq!(summary.last.train_accuracy, 1.0);
-//! assert_eq!(trainer.evaluate(&net, &data[..]).accuracy, 1.0);
+//! assert_eq!(trainer.evaluate(&net, &data[..])?.accuracy, 1.0);
+//! # Ok::<(), network_core::TrainError>(())
 //! ```
 
 use core::fmt;
@@ -364,17 +365,25 @@ impl<L, const B: usize> Trainer<L, B> {
 
     /// The mean loss and the accuracy of `network` on every sample of `data`,
     /// every layer as at inference (dropout off).
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::NoSamples`] if `data` is empty: a mean over no samples
+    /// is no measurement (it once came out as a loss of 0).
     pub fn evaluate<T, N, D, const IN: usize, const OUT: usize>(
         &self,
         network: &N,
         data: &D,
-    ) -> Evaluation
+    ) -> Result<Evaluation, TrainError>
     where
         T: Scalar,
         N: Network<T, IN, OUT>,
         L: Loss<N::OutputActivation>,
         D: Dataset<T, IN, OUT> + ?Sized,
     {
+        if data.is_empty() {
+            return Err(TrainError::NoSamples);
+        }
         let mut batch = Batch::zeros();
         let mut totals = Totals::default();
         let mut start = 0;
@@ -393,7 +402,7 @@ impl<L, const B: usize> Trainer<L, B> {
             );
             start += len.max(1);
         }
-        totals.evaluation()
+        Ok(totals.evaluation())
     }
 
     /// Trains `network` on `data` for up to `config.epochs` epochs.
@@ -491,13 +500,12 @@ impl<L, const B: usize> Trainer<L, B> {
                 totals.add(outcome.loss, outcome.correct, len);
             }
             let train_figures = totals.evaluation();
-            let validation_figures = (held_out > 0).then(|| {
-                let subset = IndexView {
-                    data,
-                    indices: validation,
-                };
-                self.evaluate(network, &subset)
-            });
+            let subset = IndexView {
+                data,
+                indices: validation,
+            };
+            // `None` exactly when nothing is held out.
+            let validation_figures = self.evaluate(network, &subset).ok();
 
             let stats = EpochStats {
                 epoch,
