@@ -164,20 +164,32 @@ fn curve_samples() -> [([f32; 1], [f32; 1]); 64] {
 /// `Trainer::fit`: shuffling, mini-batches (the last one partial), a
 /// validation split, a schedule, clipping and the per-epoch callback.
 fn fit_allocations<O: Optimizer<f32, CurveGradients<f32>>>(optimizer: &mut O) -> (usize, f64, f64) {
+    let step_decay = Schedule::StepDecay {
+        every: 20,
+        factor: 0.5,
+    };
+    fit_allocations_with(optimizer, step_decay, Some(10.0))
+}
+
+/// [`fit_allocations`] with a given schedule and clipping (or none).
+fn fit_allocations_with<O: Optimizer<f32, CurveGradients<f32>>>(
+    optimizer: &mut O,
+    schedule: Schedule,
+    clip_norm: Option<f64>,
+) -> (usize, f64, f64) {
     let data = curve_samples();
     let mut order = [0usize; 64];
     let mut net = Curve::<f32>::random(11);
     let mut grads = CurveGradients::zeros();
-    let trainer = Trainer::<MeanSquaredError, 10>::new(
-        TrainConfig::new(60)
-            .seed(5)
-            .validation_fraction(0.25)
-            .schedule(Schedule::StepDecay {
-                every: 20,
-                factor: 0.5,
-            })
-            .clip_norm(10.0),
-    );
+    let config = TrainConfig::new(60)
+        .seed(5)
+        .validation_fraction(0.25)
+        .schedule(schedule);
+    let config = match clip_norm {
+        Some(norm) => config.clip_norm(norm),
+        None => config,
+    };
+    let trainer = Trainer::<MeanSquaredError, 10>::new(config);
     let mut first = None;
     let (n, summary) = allocations(|| {
         trainer.fit(
@@ -209,6 +221,53 @@ fn trainer_fit_with_adam_does_not_allocate() {
     let (n, first, last) = fit_allocations(&mut Adam::new(AdamConfig::adam(0.01)));
     assert_eq!(n, 0, "Trainer::fit with Adam allocated {n} times");
     assert!(last < first / 5.0, "loss {first} -> {last}");
+}
+
+#[test]
+fn every_optimizer_option_and_schedule_trains_without_allocating() {
+    fn check<O: Optimizer<f32, CurveGradients<f32>>>(
+        name: &str,
+        mut optimizer: O,
+        schedule: Schedule,
+        clip_norm: Option<f64>,
+    ) {
+        let (n, first, last) = fit_allocations_with(&mut optimizer, schedule, clip_norm);
+        let what = format!("{name}, {schedule:?}, clipping {clip_norm:?}");
+        assert_eq!(n, 0, "Trainer::fit with {what} allocated {n} times");
+        assert!(last < first, "{what}: loss {first} -> {last}");
+    }
+    let schedules = [
+        Schedule::Constant,
+        Schedule::StepDecay {
+            every: 20,
+            factor: 0.5,
+        },
+        Schedule::Exponential { gamma: 0.97 },
+        Schedule::Cosine {
+            epochs: 60,
+            min_learning_rate: 1e-4,
+        },
+    ];
+    for schedule in schedules {
+        for clip in [None, Some(10.0)] {
+            check("SGD", Sgd::new(0.1), schedule, clip);
+            check(
+                "SGD with weight decay",
+                Sgd::new(0.1).with_weight_decay(1e-4),
+                schedule,
+                clip,
+            );
+            let momentum = MomentumConfig::new(0.05, 0.9).with_weight_decay(1e-4);
+            check("momentum", Momentum::new(momentum), schedule, clip);
+            let nesterov = MomentumConfig::nesterov(0.05, 0.9);
+            check("Nesterov", Momentum::new(nesterov), schedule, clip);
+            let rmsprop = RmsPropConfig::new(0.01).with_weight_decay(1e-4);
+            check("RMSProp", RmsProp::new(rmsprop), schedule, clip);
+            check("Adam", Adam::new(AdamConfig::adam(0.01)), schedule, clip);
+            let adamw = AdamConfig::adamw(0.01).with_weight_decay(0.01);
+            check("AdamW", Adam::new(adamw), schedule, clip);
+        }
+    }
 }
 
 #[test]

@@ -216,6 +216,35 @@ fn non_finite_weights_are_refused_before_writing() {
 }
 
 #[test]
+fn item_fields_that_are_not_rust_are_refused_before_writing() {
+    let xor = trained_xor();
+    let item = StaticItem::new("XOR", "Xor<f32>");
+    for (bad, field) in [
+        (
+            StaticItem {
+                name: "X: Xor<f32> = todo!(); pub static Y",
+                ..item
+            },
+            "name",
+        ),
+        (
+            StaticItem {
+                ty: "Xor<f32> = todo!(); fn f() -> Xor<f32>",
+                ..item
+            },
+            "ty",
+        ),
+        (item.visibility("pub(everyone)"), "visibility"),
+        (item.krate("network; use std"), "krate"),
+    ] {
+        let mut source = String::new();
+        let result = write_static(&mut source, &xor, &bad);
+        assert_eq!(result, Err(CodegenError::InvalidItem { field }), "{bad:?}");
+        assert!(source.is_empty(), "nothing is written for {bad:?}");
+    }
+}
+
+#[test]
 fn writer_errors_are_reported() {
     /// A writer that accepts `room` bytes, then fails.
     struct Full {

@@ -83,6 +83,181 @@ impl<'a> StaticItem<'a> {
         let end = self.ty.find('<').unwrap_or(self.ty.len());
         self.ty[..end].trim_end()
     }
+
+    /// Checks that every field is what Rust accepts where it is written.
+    fn check(&self) -> Result<(), CodegenError> {
+        let invalid = |field| Err(CodegenError::InvalidItem { field });
+        if !syntax::is_identifier(self.name) {
+            return invalid("name");
+        }
+        if !syntax::is_type(self.ty) {
+            return invalid("ty");
+        }
+        if !syntax::is_visibility(self.visibility) {
+            return invalid("visibility");
+        }
+        if !syntax::is_path(self.krate) {
+            return invalid("krate");
+        }
+        Ok(())
+    }
+}
+
+/// The little of Rust's grammar an item's fields need: identifiers, paths,
+/// type paths with generic arguments (types and integer literals), and
+/// visibilities. Deliberately narrow: anything else is refused.
+mod syntax {
+    /// Words that are not identifiers (Rust 2024's strict and reserved
+    /// keywords).
+    const KEYWORDS: &[&str] = &[
+        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
+        "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",
+        "move", "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super",
+        "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become", "box",
+        "do", "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+        "_",
+    ];
+
+    /// An identifier: `[A-Za-z_][A-Za-z0-9_]*` and not a keyword, or a raw
+    /// identifier `r#name`.
+    pub(super) fn is_identifier(text: &str) -> bool {
+        let word = text.strip_prefix("r#").unwrap_or(text);
+        let mut chars = word.chars();
+        let starts = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+        starts
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && (text.starts_with("r#") || !KEYWORDS.contains(&word))
+    }
+
+    /// One segment of a path: an identifier, or `crate`, `self`, `super`.
+    fn is_segment(text: &str) -> bool {
+        matches!(text, "crate" | "self" | "super") || is_identifier(text)
+    }
+
+    /// `a::b::c`, optionally with a leading `::`.
+    pub(super) fn is_path(text: &str) -> bool {
+        let text = text.strip_prefix("::").unwrap_or(text);
+        !text.is_empty() && text.split("::").all(|s| is_segment(s.trim()))
+    }
+
+    /// A path, optionally followed by `<arguments>`, each a type or an
+    /// integer literal.
+    pub(super) fn is_type(text: &str) -> bool {
+        let text = text.trim();
+        match text.find('<') {
+            None => is_path(text),
+            Some(open) => {
+                let (path, rest) = text.split_at(open);
+                let Some(arguments) = rest.strip_prefix('<').and_then(|r| r.strip_suffix('>'))
+                else {
+                    return false;
+                };
+                is_path(path.trim()) && split_arguments(arguments).is_some_and(|a| a)
+            }
+        }
+    }
+
+    /// Whether every top-level comma-separated argument is a type or an
+    /// integer; `None` if the angle brackets do not balance.
+    fn split_arguments(arguments: &str) -> Option<bool> {
+        let mut depth = 0usize;
+        let mut start = 0;
+        let mut all = true;
+        for (i, c) in arguments.char_indices() {
+            match c {
+                '<' => depth += 1,
+                '>' => depth = depth.checked_sub(1)?,
+                ',' if depth == 0 => {
+                    all &= is_argument(&arguments[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        (depth == 0).then(|| all && is_argument(&arguments[start..]))
+    }
+
+    fn is_argument(text: &str) -> bool {
+        let text = text.trim();
+        let integer = !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '_');
+        integer || is_type(text)
+    }
+
+    /// `""`, `pub`, `pub(crate)`, `pub(self)`, `pub(super)` or
+    /// `pub(in path)`.
+    pub(super) fn is_visibility(text: &str) -> bool {
+        let text = text.trim();
+        if text.is_empty() || text == "pub" {
+            return true;
+        }
+        let Some(inner) = text
+            .strip_prefix("pub")
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix('('))
+            .and_then(|r| r.strip_suffix(')'))
+        else {
+            return false;
+        };
+        match inner.trim() {
+            "crate" | "self" | "super" => true,
+            other => other
+                .strip_prefix("in ")
+                .is_some_and(|path| is_path(path.trim())),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn accepts_what_rust_accepts_here() {
+            for name in ["XOR", "xor_in_flash", "_private", "r#static", "A1"] {
+                assert!(is_identifier(name), "{name}");
+            }
+            for ty in [
+                "Xor<f32>",
+                "nets::Mlp<16, f64>",
+                "Deep<4,f64>",
+                "::a::B<C<D>, 1_000>",
+                "X",
+            ] {
+                assert!(is_type(ty), "{ty}");
+            }
+            for v in ["", "pub", "pub(crate)", "pub(super)", "pub(in crate::nets)"] {
+                assert!(is_visibility(v), "{v}");
+            }
+            for k in ["::network", "network_core", "crate::runtime"] {
+                assert!(is_path(k), "{k}");
+            }
+        }
+
+        #[test]
+        fn refuses_anything_else() {
+            for name in ["", "1x", "x y", "static", "X: u8 = 0; static Y", "_", "é"] {
+                assert!(!is_identifier(name), "{name}");
+            }
+            for ty in [
+                "",
+                "Xor<f32",
+                "Xor<f32>>",
+                "Xor<f32>; fn f() {}",
+                "[f32; 3]",
+                "&X",
+                "X<>",
+            ] {
+                assert!(!is_type(ty), "{ty}");
+            }
+            for v in ["pub(everyone)", "public", "pub(in )", "pub crate"] {
+                assert!(!is_visibility(v), "{v}");
+            }
+            for k in ["", "::", "a::", "a b", "network; use std"] {
+                assert!(!is_path(k), "{k}");
+            }
+        }
+    }
 }
 
 /// Why [`write_static`] could not write the network.
@@ -99,6 +274,14 @@ pub enum CodegenError {
     /// slices; networks generated by `network!` always match. Nothing was
     /// written.
     Inconsistent,
+    /// A field of the [`StaticItem`] is not what Rust accepts there (an
+    /// identifier for `name`, a type path such as `nets::Mlp<16, f64>` for
+    /// `ty`, a visibility for `visibility`, a path for `krate`), so it is not
+    /// pasted into the source. Nothing was written.
+    InvalidItem {
+        /// `"name"`, `"ty"`, `"visibility"` or `"krate"`.
+        field: &'static str,
+    },
     /// The writer failed; the output may be incomplete.
     Write,
 }
@@ -113,6 +296,16 @@ impl fmt::Display for CodegenError {
             CodegenError::Inconsistent => {
                 f.write_str("the network's layer names do not match its parameters")
             }
+            CodegenError::InvalidItem { field } => write!(
+                f,
+                "the item's `{field}` is not a Rust {}",
+                match *field {
+                    "name" => "identifier",
+                    "ty" => "type path",
+                    "visibility" => "visibility",
+                    _ => "path",
+                }
+            ),
             CodegenError::Write => f.write_str("the writer failed"),
         }
     }
@@ -145,6 +338,7 @@ where
     N: Network<T, IN, OUT>,
     W: Write,
 {
+    item.check()?;
     if let Some(index) = network.slices().flatten().position(|v| !v.is_finite()) {
         return Err(CodegenError::NonFinite { index });
     }

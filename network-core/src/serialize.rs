@@ -16,6 +16,14 @@
 //! | 24 | `count * size` | the parameters, in [`Parameters::slices`] order (layer by layer, weights column-major then biases) |
 //! | end - 8 | 8 | checksum: FNV-1a 64 of every byte before it |
 //!
+//! What the checksum does and does not protect against: it detects
+//! accidental corruption (a flipped bit, a truncated or padded transfer, a
+//! file overwritten in part), which FNV-1a 64 misses with a probability of
+//! about `2^-64`. It is not a signature: anyone can write bytes with a valid
+//! checksum, so bytes from an untrusted source can give any weights (every
+//! value is still checked to be finite, and the header to match the
+//! network). Authenticate such bytes separately, for example with a MAC.
+//!
 //! [`serialized_size`] gives the exact size, so the buffer can be an array
 //! sized at compile time:
 //!
