@@ -1307,3 +1307,82 @@ mod tests {
         assert_eq!(avg_pool_gradient(&s, &delta), want);
     }
 }
+
+/// What the tests of the faster convolution paths (`im2col`, `grid`) share:
+/// the three passes of one path against the direct loops here.
+#[cfg(all(test, vector_registers))]
+pub(crate) mod testing {
+    extern crate std;
+    use std::vec;
+    use std::vec::Vec;
+
+    use super::{Conv2dShape, conv2d_backward_input, conv2d_backward_weights, conv2d_forward};
+    use crate::Rng;
+
+    /// One path's three passes, each writing into a buffer filled with NaN
+    /// (so that a value it forgets to write shows).
+    pub(crate) trait Passes {
+        fn forward(&mut self, shape: &Conv2dShape, w: &[f64], b: &[f64], x: &[f64], z: &mut [f64]);
+        fn backward_weights(
+            &mut self,
+            shape: &Conv2dShape,
+            x: &[f64],
+            delta: &[f64],
+            grad_w: &mut [f64],
+            grad_b: &mut [f64],
+        );
+        fn backward_input(
+            &mut self,
+            shape: &Conv2dShape,
+            w: &[f64],
+            delta: &[f64],
+            grad_x: &mut [f64],
+        );
+    }
+
+    fn values(n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = Rng::new(seed);
+        (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect()
+    }
+
+    fn close(what: &str, shape: &Conv2dShape, a: &[f64], b: &[f64]) {
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-12 * (1.0 + y.abs()),
+                "{what}[{i}] of {shape:?}: {x} vs {y}"
+            );
+        }
+    }
+
+    /// `passes` against the direct loops, for every shape and batches of 1
+    /// and 3.
+    pub(crate) fn check(shapes: &[Conv2dShape], passes: &mut impl Passes) {
+        for (n, shape) in shapes.iter().enumerate() {
+            for batch in [1, 3] {
+                let seed = 10 * n as u64 + batch as u64;
+                let w = values(shape.weights(), seed);
+                let b = values(shape.out_channels, seed + 1);
+                let x = values(batch * shape.inputs(), seed + 2);
+                let delta = values(batch * shape.outputs(), seed + 3);
+
+                let (mut want, mut got) = (vec![0.0; delta.len()], vec![f64::NAN; delta.len()]);
+                conv2d_forward(shape, &w, &b, &x, &mut want);
+                passes.forward(shape, &w, &b, &x, &mut got);
+                close("z", shape, &got, &want);
+
+                let (mut want_w, mut got_w) = (vec![0.0; w.len()], vec![f64::NAN; w.len()]);
+                let (mut want_b, mut got_b) = (vec![0.0; b.len()], vec![f64::NAN; b.len()]);
+                conv2d_backward_weights(shape, &x, &delta, &mut want_w, &mut want_b);
+                passes.backward_weights(shape, &x, &delta, &mut got_w, &mut got_b);
+                close("dW", shape, &got_w, &want_w);
+                close("db", shape, &got_b, &want_b);
+
+                let (mut want_x, mut got_x) = (vec![0.0; x.len()], vec![f64::NAN; x.len()]);
+                conv2d_backward_input(shape, &w, &delta, &mut want_x);
+                passes.backward_input(shape, &w, &delta, &mut got_x);
+                close("dx", shape, &got_x, &want_x);
+            }
+        }
+    }
+}

@@ -535,58 +535,16 @@ pub(crate) mod kernels {
     #[cfg(not(fma_compiled_in))]
     use crate::kernels::Unfused as Plain;
 
-    /// The kernels compiled for the instructions of one CPU family: every
-    /// function they call is inlined into them.
+    /// The three kernels of [`generic`] compiled for the instructions
+    /// `$features`, with register blocks of `$nr` columns in `product`:
+    /// everything they call is inlined into them.
     #[cfg(all(
         any(fma_detectable, fma_compiled_in),
         any(target_arch = "x86", target_arch = "x86_64")
     ))]
-    mod x86 {
-        use super::generic;
-        use crate::Scalar;
-        use crate::kernels::Fused;
-
-        #[target_feature(enable = "avx512f,avx2,fma")]
-        pub(super) fn product<T: Scalar, const MR: usize, const L: usize>(
-            dims: (usize, usize),
-            src: &[T],
-            offsets: &[usize],
-            b: &[T],
-            c: &mut [T],
-            add: bool,
-        ) {
-            generic::product::<T, Fused, MR, L, 8>(dims, src, offsets, b, c, add);
-        }
-
-        #[target_feature(enable = "avx512f,avx2,fma")]
-        pub(super) fn columns<T: Scalar, const MR: usize, const L: usize>(
-            dims: (usize, usize),
-            src: &[T],
-            offsets: &[usize],
-            rows: &[T],
-            sums: &mut [T],
-        ) {
-            generic::columns::<T, Fused, MR, L>(dims, src, offsets, rows, sums);
-        }
-
-        #[target_feature(enable = "avx512f,avx2,fma")]
-        pub(super) fn dots<T: Scalar, const MR: usize, const L: usize>(
-            dims: (usize, usize),
-            src: &[T],
-            offsets: &[usize],
-            d: &[T],
-            out: &mut [T],
-        ) {
-            generic::dots::<T, Fused, MR, L>(dims, src, offsets, d, out);
-        }
-
-        #[cfg(fma_detectable)]
-        pub(super) mod avx2 {
-            use super::generic;
-            use crate::Scalar;
-            use crate::kernels::Fused;
-
-            #[target_feature(enable = "avx2,fma")]
+    macro_rules! compiled_for {
+        ($features:literal, $nr:literal) => {
+            #[target_feature(enable = $features)]
             pub(crate) fn product<T: Scalar, const MR: usize, const L: usize>(
                 dims: (usize, usize),
                 src: &[T],
@@ -595,10 +553,10 @@ pub(crate) mod kernels {
                 c: &mut [T],
                 add: bool,
             ) {
-                generic::product::<T, Fused, MR, L, 6>(dims, src, offsets, b, c, add);
+                generic::product::<T, Fused, MR, L, $nr>(dims, src, offsets, b, c, add);
             }
 
-            #[target_feature(enable = "avx2,fma")]
+            #[target_feature(enable = $features)]
             pub(crate) fn columns<T: Scalar, const MR: usize, const L: usize>(
                 dims: (usize, usize),
                 src: &[T],
@@ -609,7 +567,7 @@ pub(crate) mod kernels {
                 generic::columns::<T, Fused, MR, L>(dims, src, offsets, rows, sums);
             }
 
-            #[target_feature(enable = "avx2,fma")]
+            #[target_feature(enable = $features)]
             pub(crate) fn dots<T: Scalar, const MR: usize, const L: usize>(
                 dims: (usize, usize),
                 src: &[T],
@@ -619,6 +577,29 @@ pub(crate) mod kernels {
             ) {
                 generic::dots::<T, Fused, MR, L>(dims, src, offsets, d, out);
             }
+        };
+    }
+
+    /// The kernels for x86: AVX-512 here (32 vector registers: blocks of 8
+    /// columns), AVX2 and FMA in `avx2` (16 registers: blocks of 6).
+    #[cfg(all(
+        any(fma_detectable, fma_compiled_in),
+        any(target_arch = "x86", target_arch = "x86_64")
+    ))]
+    mod x86 {
+        use super::generic;
+        use crate::Scalar;
+        use crate::kernels::Fused;
+
+        compiled_for!("avx512f,avx2,fma", 8);
+
+        #[cfg(fma_detectable)]
+        pub(super) mod avx2 {
+            use super::generic;
+            use crate::Scalar;
+            use crate::kernels::Fused;
+
+            compiled_for!("avx2,fma", 6);
         }
     }
 
@@ -936,21 +917,49 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-    use crate::Rng;
-    use crate::convolution::{conv2d_backward_input, conv2d_backward_weights, conv2d_forward};
+    use crate::convolution::testing::{Passes, check};
 
-    fn values(n: usize, seed: u64) -> Vec<f64> {
-        let mut rng = Rng::new(seed);
-        (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect()
+    /// The grid passes, with scratch filled with NaN before each.
+    struct OnGrid {
+        scratch: Vec<f64>,
+        offsets: Vec<usize>,
     }
 
-    fn close(what: &str, a: &[f64], b: &[f64]) {
-        assert_eq!(a.len(), b.len());
-        for (i, (x, y)) in a.iter().zip(b).enumerate() {
-            assert!(
-                (x - y).abs() <= 1e-12 * (1.0 + y.abs()),
-                "{what}[{i}]: {x} vs {y}"
-            );
+    impl OnGrid {
+        fn buffers(&mut self, shape: &Conv2dShape) -> (&mut [f64], &mut [usize]) {
+            let needs = Grid::new(shape).needs();
+            assert!(applies(shape, needs));
+            self.scratch = vec![f64::NAN; needs];
+            self.offsets = vec![usize::MAX; shape.weights() / shape.out_channels];
+            (&mut self.scratch, &mut self.offsets)
+        }
+    }
+
+    impl Passes for OnGrid {
+        fn forward(&mut self, shape: &Conv2dShape, w: &[f64], b: &[f64], x: &[f64], z: &mut [f64]) {
+            let (scratch, offsets) = self.buffers(shape);
+            forward(shape, w, b, x, z, scratch, offsets);
+        }
+        fn backward_weights(
+            &mut self,
+            shape: &Conv2dShape,
+            x: &[f64],
+            delta: &[f64],
+            grad_w: &mut [f64],
+            grad_b: &mut [f64],
+        ) {
+            let (scratch, offsets) = self.buffers(shape);
+            backward_weights(shape, x, delta, grad_w, grad_b, scratch, offsets);
+        }
+        fn backward_input(
+            &mut self,
+            shape: &Conv2dShape,
+            w: &[f64],
+            delta: &[f64],
+            grad_x: &mut [f64],
+        ) {
+            let (scratch, offsets) = self.buffers(shape);
+            backward_input(shape, w, delta, grad_x, scratch, offsets);
         }
     }
 
@@ -997,52 +1006,15 @@ mod tests {
         let levels: &[u8] = if cfg!(miri) { &[0] } else { &[2, 1, 0] };
         for &widest in levels {
             kernels::WIDEST.store(widest, core::sync::atomic::Ordering::Relaxed);
-            check_shapes(&shapes);
+            check(
+                &shapes,
+                &mut OnGrid {
+                    scratch: Vec::new(),
+                    offsets: Vec::new(),
+                },
+            );
         }
         kernels::WIDEST.store(2, core::sync::atomic::Ordering::Relaxed);
-    }
-
-    fn check_shapes(shapes: &[Conv2dShape]) {
-        for (n, shape) in shapes.iter().enumerate() {
-            let scratch = Grid::new(shape).needs();
-            assert!(applies(shape, scratch));
-            for batch in [1, 3] {
-                let seed = 10 * n as u64 + batch as u64;
-                let mut cols = vec![f64::NAN; scratch];
-                let mut offsets = vec![usize::MAX; shape.weights() / shape.out_channels];
-                let w = values(shape.weights(), seed);
-                let b = values(shape.out_channels, seed + 1);
-                let x = values(batch * shape.inputs(), seed + 2);
-                let delta = values(batch * shape.outputs(), seed + 3);
-
-                let (mut want, mut got) = (vec![0.0; delta.len()], vec![f64::NAN; delta.len()]);
-                conv2d_forward(shape, &w, &b, &x, &mut want);
-                forward(shape, &w, &b, &x, &mut got, &mut cols, &mut offsets);
-                close("z", &got, &want);
-
-                let (mut want_w, mut got_w) = (vec![0.0; w.len()], vec![f64::NAN; w.len()]);
-                let (mut want_b, mut got_b) = (vec![0.0; b.len()], vec![f64::NAN; b.len()]);
-                conv2d_backward_weights(shape, &x, &delta, &mut want_w, &mut want_b);
-                cols.fill(f64::NAN);
-                backward_weights(
-                    shape,
-                    &x,
-                    &delta,
-                    &mut got_w,
-                    &mut got_b,
-                    &mut cols,
-                    &mut offsets,
-                );
-                close("dW", &got_w, &want_w);
-                close("db", &got_b, &want_b);
-
-                let (mut want_x, mut got_x) = (vec![0.0; x.len()], vec![f64::NAN; x.len()]);
-                conv2d_backward_input(shape, &w, &delta, &mut want_x);
-                cols.fill(f64::NAN);
-                backward_input(shape, &w, &delta, &mut got_x, &mut cols, &mut offsets);
-                close("dx", &got_x, &want_x);
-            }
-        }
     }
 
     #[test]

@@ -178,18 +178,44 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-    use crate::Rng;
-    use crate::convolution::{conv2d_backward_input, conv2d_backward_weights, conv2d_forward};
+    use crate::convolution::testing::{Passes, check};
 
-    fn values(n: usize, seed: u64) -> Vec<f64> {
-        let mut rng = Rng::new(seed);
-        (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect()
+    /// The im2col passes, with a scratch of `P K` values filled with NaN
+    /// before each.
+    struct Im2col {
+        cols: Vec<f64>,
     }
 
-    fn close(a: &[f64], b: &[f64]) {
-        assert_eq!(a.len(), b.len());
-        for (x, y) in a.iter().zip(b) {
-            assert!((x - y).abs() <= 1e-12 * (1.0 + y.abs()), "{x} vs {y}");
+    impl Im2col {
+        fn scratch(&mut self, shape: &Conv2dShape) -> &mut [f64] {
+            let len = shape.out_height() * shape.out_width() * shape.weights() / shape.out_channels;
+            self.cols = vec![f64::NAN; len];
+            &mut self.cols
+        }
+    }
+
+    impl Passes for Im2col {
+        fn forward(&mut self, shape: &Conv2dShape, w: &[f64], b: &[f64], x: &[f64], z: &mut [f64]) {
+            forward(shape, w, b, x, z, self.scratch(shape));
+        }
+        fn backward_weights(
+            &mut self,
+            shape: &Conv2dShape,
+            x: &[f64],
+            delta: &[f64],
+            grad_w: &mut [f64],
+            grad_b: &mut [f64],
+        ) {
+            backward_weights(shape, x, delta, grad_w, grad_b, self.scratch(shape));
+        }
+        fn backward_input(
+            &mut self,
+            shape: &Conv2dShape,
+            w: &[f64],
+            delta: &[f64],
+            grad_x: &mut [f64],
+        ) {
+            backward_input(shape, w, delta, grad_x, self.scratch(shape));
         }
     }
 
@@ -218,34 +244,6 @@ mod tests {
             },
             Conv2dShape::conv1d(3, 20, 4, 5, 3, 1),
         ];
-        for (n, shape) in shapes.iter().enumerate() {
-            for batch in [1, 3] {
-                let seed = 10 * n as u64 + batch as u64;
-                let scratch =
-                    shape.out_height() * shape.out_width() * shape.weights() / shape.out_channels;
-                let mut cols = vec![f64::NAN; scratch];
-                let w = values(shape.weights(), seed);
-                let b = values(shape.out_channels, seed + 1);
-                let x = values(batch * shape.inputs(), seed + 2);
-                let delta = values(batch * shape.outputs(), seed + 3);
-
-                let (mut want, mut got) = (vec![0.0; delta.len()], vec![f64::NAN; delta.len()]);
-                conv2d_forward(shape, &w, &b, &x, &mut want);
-                forward(shape, &w, &b, &x, &mut got, &mut cols);
-                close(&got, &want);
-
-                let (mut want_w, mut got_w) = (vec![0.0; w.len()], vec![f64::NAN; w.len()]);
-                let (mut want_b, mut got_b) = (vec![0.0; b.len()], vec![f64::NAN; b.len()]);
-                conv2d_backward_weights(shape, &x, &delta, &mut want_w, &mut want_b);
-                backward_weights(shape, &x, &delta, &mut got_w, &mut got_b, &mut cols);
-                close(&got_w, &want_w);
-                close(&got_b, &want_b);
-
-                let (mut want_x, mut got_x) = (vec![0.0; x.len()], vec![f64::NAN; x.len()]);
-                conv2d_backward_input(shape, &w, &delta, &mut want_x);
-                backward_input(shape, &w, &delta, &mut got_x, &mut cols);
-                close(&got_x, &want_x);
-            }
-        }
+        check(&shapes, &mut Im2col { cols: Vec::new() });
     }
 }

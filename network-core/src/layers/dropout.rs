@@ -7,7 +7,7 @@ use core::marker::PhantomData;
 use nalgebra::SMatrix;
 
 use crate::Zeroable;
-use crate::{InitScheme, Layer, Noise, Parameters, Rng, Scalar, SliceArray};
+use crate::{InitScheme, Layer, Noise, Rng, Scalar};
 
 use super::NoGradients;
 
@@ -102,24 +102,7 @@ impl<T, const N: usize, R: DropoutRate> fmt::Debug for Dropout<T, N, R> {
     }
 }
 
-impl<T: Scalar, const N: usize, R> SliceArray<T, 0> for Dropout<T, N, R> {
-    fn slice_array(&self) -> [&[T]; 0] {
-        []
-    }
-    fn slice_array_mut(&mut self) -> [&mut [T]; 0] {
-        []
-    }
-}
-
-impl<T: Scalar, const N: usize, R> Parameters<T> for Dropout<T, N, R> {
-    const PARAMETERS: usize = 0;
-    fn slices(&self) -> impl Iterator<Item = &[T]> {
-        core::iter::empty()
-    }
-    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        core::iter::empty()
-    }
-}
+no_parameters!(Dropout<T, N, R>, [T: Scalar, const N: usize, R]);
 
 impl<T: Scalar, const N: usize, R: DropoutRate> Layer<T, N, N> for Dropout<T, N, R> {
     type Gradients = NoGradients;

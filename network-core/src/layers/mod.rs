@@ -48,6 +48,34 @@ macro_rules! weights_then_biases {
     };
 }
 
+/// `SliceArray` and `Parameters` of a layer or gradients type without
+/// parameters: no slices, a count of 0.
+macro_rules! no_parameters {
+    ($ty:ty, [$($params:tt)*]) => {
+        impl<$($params)*> $crate::SliceArray<T, 0> for $ty {
+            fn slice_array(&self) -> [&[T]; 0] {
+                []
+            }
+
+            fn slice_array_mut(&mut self) -> [&mut [T]; 0] {
+                []
+            }
+        }
+
+        impl<$($params)*> $crate::Parameters<T> for $ty {
+            const PARAMETERS: usize = 0;
+
+            fn slices(&self) -> impl ::core::iter::Iterator<Item = &[T]> {
+                ::core::iter::empty()
+            }
+
+            fn slices_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut [T]> {
+                ::core::iter::empty()
+            }
+        }
+    };
+}
+
 mod conv;
 mod dense;
 mod dropout;

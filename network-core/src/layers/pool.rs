@@ -9,7 +9,7 @@ use crate::Zeroable;
 use crate::convolution::{
     Pool2dShape, avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward,
 };
-use crate::{Gradients, InitScheme, Layer, Noise, Parameters, Rng, Scalar, SliceArray};
+use crate::{Gradients, InitScheme, Layer, Noise, Rng, Scalar};
 
 /// The geometry of one pooling layer, as a type (see
 /// [`ConvGeometry`](crate::layers::ConvGeometry) for why).
@@ -120,24 +120,7 @@ impl<T, const IN: usize, const OUT: usize, G: PoolGeometry, M: PoolKind> fmt::De
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NoGradients;
 
-impl<T: Scalar> SliceArray<T, 0> for NoGradients {
-    fn slice_array(&self) -> [&[T]; 0] {
-        []
-    }
-    fn slice_array_mut(&mut self) -> [&mut [T]; 0] {
-        []
-    }
-}
-
-impl<T: Scalar> Parameters<T> for NoGradients {
-    const PARAMETERS: usize = 0;
-    fn slices(&self) -> impl Iterator<Item = &[T]> {
-        core::iter::empty()
-    }
-    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        core::iter::empty()
-    }
-}
+no_parameters!(NoGradients, [T: Scalar]);
 
 impl<T: Scalar> Gradients<T> for NoGradients {
     fn zeros() -> Self {
@@ -145,26 +128,10 @@ impl<T: Scalar> Gradients<T> for NoGradients {
     }
 }
 
-impl<T: Scalar, const IN: usize, const OUT: usize, G, M> SliceArray<T, 0>
-    for Pool<T, IN, OUT, G, M>
-{
-    fn slice_array(&self) -> [&[T]; 0] {
-        []
-    }
-    fn slice_array_mut(&mut self) -> [&mut [T]; 0] {
-        []
-    }
-}
-
-impl<T: Scalar, const IN: usize, const OUT: usize, G, M> Parameters<T> for Pool<T, IN, OUT, G, M> {
-    const PARAMETERS: usize = 0;
-    fn slices(&self) -> impl Iterator<Item = &[T]> {
-        core::iter::empty()
-    }
-    fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
-        core::iter::empty()
-    }
-}
+no_parameters!(
+    Pool<T, IN, OUT, G, M>,
+    [T: Scalar, const IN: usize, const OUT: usize, G, M]
+);
 
 impl<T: Scalar, const IN: usize, const OUT: usize, G: PoolGeometry, M: PoolKind> Layer<T, IN, OUT>
     for Pool<T, IN, OUT, G, M>
