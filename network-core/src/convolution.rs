@@ -1319,6 +1319,29 @@ pub(crate) mod testing {
     use super::{Conv2dShape, conv2d_backward_input, conv2d_backward_weights, conv2d_forward};
     use crate::Rng;
 
+    /// LeNet-5's first convolution: 1 x 28 x 28, 6 kernels of 5 x 5,
+    /// padding 2.
+    pub(crate) const LENET_CONV1: Conv2dShape = Conv2dShape {
+        in_channels: 1,
+        in_height: 28,
+        in_width: 28,
+        out_channels: 6,
+        kernel: (5, 5),
+        stride: (1, 1),
+        padding: (2, 2),
+    };
+
+    /// LeNet-5's second convolution: 6 x 14 x 14, 16 kernels of 5 x 5.
+    pub(crate) const LENET_CONV2: Conv2dShape = Conv2dShape {
+        in_channels: 6,
+        in_height: 14,
+        in_width: 14,
+        out_channels: 16,
+        kernel: (5, 5),
+        stride: (1, 1),
+        padding: (0, 0),
+    };
+
     /// One path's three passes, each writing into a buffer filled with NaN
     /// (so that a value it forgets to write shows).
     pub(crate) trait Passes {

@@ -917,7 +917,7 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-    use crate::convolution::testing::{Passes, check};
+    use crate::convolution::testing::{LENET_CONV1, LENET_CONV2, Passes, check};
 
     /// The grid passes, with scratch filled with NaN before each.
     struct OnGrid {
@@ -979,8 +979,8 @@ mod tests {
         };
         #[cfg(not(miri))]
         let shapes = [
-            square(1, 28, 6, 5, 2),
-            square(6, 14, 16, 5, 0),
+            LENET_CONV1,
+            LENET_CONV2,
             square(3, 9, 20, 3, 1),
             Conv2dShape {
                 in_channels: 2,
@@ -1019,26 +1019,7 @@ mod tests {
 
     #[test]
     fn lenet_fits_its_im2col_scratch() {
-        for shape in [
-            Conv2dShape {
-                in_channels: 1,
-                in_height: 28,
-                in_width: 28,
-                out_channels: 6,
-                kernel: (5, 5),
-                stride: (1, 1),
-                padding: (2, 2),
-            },
-            Conv2dShape {
-                in_channels: 6,
-                in_height: 14,
-                in_width: 14,
-                out_channels: 16,
-                kernel: (5, 5),
-                stride: (1, 1),
-                padding: (0, 0),
-            },
-        ] {
+        for shape in [LENET_CONV1, LENET_CONV2] {
             let im2col =
                 shape.out_height() * shape.out_width() * shape.weights() / shape.out_channels;
             assert!(applies(&shape, im2col), "{shape:?}");

@@ -178,7 +178,7 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-    use crate::convolution::testing::{Passes, check};
+    use crate::convolution::testing::{LENET_CONV1, Passes, check};
 
     /// The im2col passes, with a scratch of `P K` values filled with NaN
     /// before each.
@@ -233,15 +233,7 @@ mod tests {
                 stride: (2, 1),
                 padding: (1, 2),
             },
-            Conv2dShape {
-                in_channels: 1,
-                in_height: 28,
-                in_width: 28,
-                out_channels: 6,
-                kernel: (5, 5),
-                stride: (1, 1),
-                padding: (2, 2),
-            },
+            LENET_CONV1,
             Conv2dShape::conv1d(3, 20, 4, 5, 3, 1),
         ];
         check(&shapes, &mut Im2col { cols: Vec::new() });
