@@ -9,9 +9,14 @@ pub struct AdamConfig<T: Scalar> {
     /// The step size `lr` (default `1e-3`).
     pub learning_rate: T,
     /// The decay `beta1` of the first-moment estimate (default `0.9`).
-    pub beta1: T,
+    ///
+    /// The decays are kept in `f64` whatever `T` is: `1 - beta` and the
+    /// bias corrections `1 - beta^t` are formed in `f64` and rounded to `T`
+    /// once, as PyTorch does (in `f32`, `1 - 0.999` formed in `f32` is
+    /// `1.3e-5` off).
+    pub beta1: f64,
     /// The decay `beta2` of the second-moment estimate (default `0.999`).
-    pub beta2: T,
+    pub beta2: f64,
     /// `eps`, added to `sqrt(v_hat)` (default `1e-8`).
     pub epsilon: T,
     /// The weight decay `wd` (default `0` for Adam, `0.01` for AdamW).
@@ -26,8 +31,8 @@ impl<T: Scalar> AdamConfig<T> {
     pub fn adam(learning_rate: T) -> Self {
         AdamConfig {
             learning_rate,
-            beta1: T::constant(0.9),
-            beta2: T::constant(0.999),
+            beta1: 0.9,
+            beta2: 0.999,
             epsilon: T::constant(1e-8),
             weight_decay: T::zero(),
             decoupled_weight_decay: false,
@@ -53,7 +58,7 @@ impl<T: Scalar> AdamConfig<T> {
     }
 
     /// The same configuration with other moment decays.
-    pub fn with_betas(self, beta1: T, beta2: T) -> Self {
+    pub fn with_betas(self, beta1: f64, beta2: f64) -> Self {
         AdamConfig {
             beta1,
             beta2,
@@ -145,17 +150,19 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Adam<T, G> {
             decoupled_weight_decay: decoupled,
         } = self.config;
         let step = t.saturating_add(1);
-        // `powi` takes an `i32`; beyond that the corrections are exactly 1.
-        let exponent = i32::try_from(step).unwrap_or(i32::MAX);
-        let bias_correction1 = T::one() - beta1.powi(exponent);
-        let bias_correction2_sqrt = (T::one() - beta2.powi(exponent)).sqrt();
-        let step_size = lr / bias_correction1;
+        // The constants in f64, each rounded to `T` once, as PyTorch forms
+        // them. Beyond 2^53 steps the corrections are exactly 1 anyway.
+        let power = step as f64;
+        let bias_correction1 = 1.0 - libm::pow(beta1, power);
+        let bias_correction2_sqrt = libm::sqrt(1.0 - libm::pow(beta2, power));
+        let step_size = T::constant(lr.to_f64() / bias_correction1);
         // `sqrt(v_hat) = sqrt(v) / sqrt(1 - beta2^t)`: a multiplication by the
         // reciprocal, so that an element costs one division, not two (the
-        // divisions were most of the update's time).
-        let inverse_correction2 = T::one() / bias_correction2_sqrt;
-        let (keep1, keep2) = (beta1, beta2);
-        let (take1, take2) = (T::one() - beta1, T::one() - beta2);
+        // divisions were most of the update's time). PyTorch divides; the
+        // results differ by rounding only.
+        let inverse_correction2 = T::constant(1.0 / bias_correction2_sqrt);
+        let (keep1, keep2) = (T::constant(beta1), T::constant(beta2));
+        let (take1, take2) = (T::constant(1.0 - beta1), T::constant(1.0 - beta2));
         // The update of one parameter from its (possibly decayed) gradient.
         let update = |p: &mut T, g: T, m: &mut T, v: &mut T| {
             *m = keep1 * *m + take1 * g;
@@ -207,6 +214,41 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Adam<T, G> {
 mod tests {
     use super::*;
     use crate::optim::test_util::{Tiny, assert_close, values};
+
+    /// Two `f32` parameters.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    struct Pair([f32; 2]);
+
+    impl Parameters<f32> for Pair {
+        const PARAMETERS: usize = 2;
+        fn slices(&self) -> impl Iterator<Item = &[f32]> {
+            [&self.0[..]].into_iter()
+        }
+        fn slices_mut(&mut self) -> impl Iterator<Item = &mut [f32]> {
+            [&mut self.0[..]].into_iter()
+        }
+    }
+
+    impl Gradients<f32> for Pair {
+        fn zeros() -> Self {
+            Pair([0.0; 2])
+        }
+    }
+
+    /// In `f32`, `1 - beta` is formed in `f64` and rounded once, as PyTorch
+    /// forms it: after one step from zero with `g = 1`, `m = 1 - beta1` and
+    /// `v = 1 - beta2` are the `f32` nearest `0.1` and `0.001` (formed in
+    /// `f32`, `1 - 0.999` is `1.3e-5` off).
+    #[test]
+    fn f32_constants_are_formed_in_f64() {
+        let mut adam = Adam::<f32, Pair>::new(AdamConfig::adam(1e-3));
+        let mut p = Pair([0.5, -0.5]);
+        adam.step(&mut p, &Pair([1.0, 1.0])).unwrap();
+        assert_eq!(adam.state.m.0, [0.1f32; 2]);
+        assert_eq!(adam.state.v.0, [0.001f32; 2]);
+        // The first step moves each parameter by lr (m_hat / sqrt(v_hat) = 1).
+        assert!((p.0[0] - (0.5 - 1e-3)).abs() < 1e-7, "{:?}", p.0);
+    }
 
     /// The published rule, written out for one scalar.
     fn reference(p: f64, g: f64, m: f64, v: f64, t: i32, c: &AdamConfig<f64>) -> [f64; 3] {
