@@ -395,3 +395,46 @@ fn nan_propagates_through_every_activation() {
     check::<Gelu>("gelu");
     check::<Softmax>("softmax");
 }
+
+/// The derivatives of sigmoid and tanh in `f32`, relative to the exact
+/// value, over a sweep into saturation: `a (1 - a)` and `1 - a^2` cancel
+/// there (4e-4 off at `z = 4.8` and exactly 0 beyond `|z| = 9.1` for the
+/// sigmoid), the forms from `z` do not.
+#[test]
+fn saturated_f32_derivatives_keep_their_relative_precision() {
+    use network_core::ElementWise;
+    fn check<A: ElementWise>(name: &str, limit: f32, exact: fn(f64) -> f64) {
+        let mut worst = (0.0f64, 0.0f32);
+        for k in 0..=4000 {
+            let z = -limit + 2.0 * limit * k as f32 / 4000.0;
+            let got = f64::from(A::derivative(z, A::value(z)));
+            let want = exact(f64::from(z));
+            // A NaN error counts as the worst.
+            let error = (got - want).abs() / want;
+            let error = if error.is_nan() { f64::INFINITY } else { error };
+            if error > worst.0 {
+                worst = (error, z);
+            }
+        }
+        println!(
+            "{name}: worst relative error {:.2e} at z = {}",
+            worst.0, worst.1
+        );
+        assert!(
+            worst.0 < 1e-5,
+            "{name}'s f32 derivative is {:.2e} off at z = {}",
+            worst.0,
+            worst.1
+        );
+    }
+    // sigma' = e / (1 + e)^2, tanh' = 4 e / (1 + e)^2, with e = exp(-|z|)
+    // and exp(-2 |z|), in f64.
+    check::<Sigmoid>("sigmoid", 30.0, |z| {
+        let e = (-z.abs()).exp();
+        e / ((1.0 + e) * (1.0 + e))
+    });
+    check::<Tanh>("tanh", 15.0, |z| {
+        let e = (-2.0 * z.abs()).exp();
+        4.0 * e / ((1.0 + e) * (1.0 + e))
+    });
+}
