@@ -9,9 +9,10 @@ pub use network_macros::network;
 pub mod prelude {
     pub use network_core::nalgebra::{SMatrix, SVector};
     pub use network_core::{
-        Activation, Cache, Dense, ElementWise, Gelu, Gradients, HalfSquaredError, Identity,
-        LeakyRelu, Loss, MeanSquaredError, Mish, Network, Parameters, Relu, Rng, Scalar, Sgd,
-        Sigmoid, SigmoidCrossEntropy, Silu, Softmax, SoftmaxCrossEntropy, Softplus, Swish, Tanh,
+        Activation, Cache, Dense, ElementWise, Gelu, GeluTanh, Gradients, HalfSquaredError,
+        Identity, LeakyRelu, Loss, MeanSquaredError, Mish, Network, Parameters, Relu, Rng, Scalar,
+        Sgd, Sigmoid, SigmoidCrossEntropy, Silu, Softmax, SoftmaxCrossEntropy, Softplus, Swish,
+        Tanh,
     };
     pub use network_core::{
         Adam, AdamConfig, Control, Dataset, EpochStats, InitScheme, Momentum, MomentumConfig,

@@ -353,6 +353,56 @@ impl ElementWise for Gelu {
     }
 }
 
+/// GELU's tanh approximation, PyTorch's `approximate='tanh'`:
+/// `0.5 z (1 + tanh(u))` with `u = sqrt(2 / pi) (z + 0.044715 z^3)`.
+///
+/// Computed as `z sigma(2u)` (the same function: `(1 + tanh u) / 2 =
+/// sigma(2u)`), which keeps its relative precision in the left tail where
+/// `1 + tanh u` would cancel; its derivative is `sigma(2u) + z sigma'(2u) 2
+/// u'(z)`, with `sigma'` from one exponential as for [`Sigmoid`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GeluTanh;
+
+impl GeluTanh {
+    /// `sqrt(2 / pi)`.
+    const SCALE: f64 = 0.797_884_560_802_865_4;
+    /// The cubic term's coefficient.
+    const CUBIC: f64 = 0.044_715;
+
+    /// `2u`.
+    #[inline]
+    fn two_u<T: Scalar>(z: T) -> T {
+        T::constant(2.0 * Self::SCALE) * (z + T::constant(Self::CUBIC) * z * z * z)
+    }
+}
+
+impl ElementWise for GeluTanh {
+    const NAME: &'static str = "gelu (tanh)";
+    const INIT: InitScheme = InitScheme::HeUniform;
+    #[inline]
+    fn value<T: Scalar>(z: T) -> T {
+        z * sigmoid(Self::two_u(z))
+    }
+    #[inline]
+    fn derivative<T: Scalar>(z: T, _a: T) -> T {
+        let v = Self::two_u(z);
+        let e = (-v.abs()).fast_exp();
+        let one_plus = T::one() + e;
+        let sigmoid_slope = e / (one_plus * one_plus);
+        // d(2u)/dz = 2 sqrt(2 / pi) (1 + 3 * 0.044715 z^2).
+        let dv =
+            T::constant(2.0 * Self::SCALE) * (T::one() + T::constant(3.0 * Self::CUBIC) * z * z);
+        // Where the sigmoid is flat its slope is 0 and `dv` may have
+        // overflowed (`z^2` at `|z| = 1e30`): the term is 0, not `0 * inf`.
+        let term = if sigmoid_slope > T::zero() {
+            z * sigmoid_slope * dv
+        } else {
+            T::zero()
+        };
+        sigmoid(v) + term
+    }
+}
+
 #[inline]
 fn normal_cdf<T: Scalar>(z: T) -> T {
     // Phi(z) = erfc(-z / sqrt 2) / 2, which keeps full relative precision in

@@ -71,8 +71,8 @@ pub mod train;
 mod zeroable;
 
 pub use activation::{
-    Activation, ElementWise, Gelu, HiddenActivation, Identity, LeakyRelu, Mish, Relu, Sigmoid,
-    Silu, Softmax, Softplus, Swish, Tanh,
+    Activation, ElementWise, Gelu, GeluTanh, HiddenActivation, Identity, LeakyRelu, Mish, Relu,
+    Sigmoid, Silu, Softmax, Softplus, Swish, Tanh,
 };
 pub use clip::clip_global_norm;
 pub use data::{Samples, Targets};

@@ -4,8 +4,8 @@
 
 use network_core::nalgebra::SMatrix;
 use network_core::{
-    Activation, Gelu, Identity, LeakyRelu, Mish, Relu, Rng, Scalar, Sigmoid, Silu, Softmax,
-    Softplus, Swish, Tanh,
+    Activation, Gelu, GeluTanh, Identity, LeakyRelu, Mish, Relu, Rng, Scalar, Sigmoid, Silu,
+    Softmax, Softplus, Swish, Tanh,
 };
 
 mod common;
@@ -77,6 +77,7 @@ fn smooth_derivatives_match_finite_differences() {
     check_element_wise::<Silu>(false);
     check_element_wise::<Mish>(false);
     check_element_wise::<Gelu>(false);
+    check_element_wise::<GeluTanh>(false);
 }
 
 #[test]
@@ -255,6 +256,7 @@ fn extremes<T: Scalar>() {
     check_extremes::<T, Swish>(positive, step);
     check_extremes::<T, Mish>(positive, step);
     check_extremes::<T, Gelu>(positive, step);
+    check_extremes::<T, GeluTanh>(positive, step);
 
     // Softmax columns: a huge winner; a gap of 1 at 1e3 beside a huge loser;
     // three equal huge logits, positive and negative.
@@ -393,6 +395,7 @@ fn nan_propagates_through_every_activation() {
     check::<Silu>("silu");
     check::<Mish>("mish");
     check::<Gelu>("gelu");
+    check::<GeluTanh>("gelu (tanh)");
     check::<Softmax>("softmax");
 }
 
@@ -437,4 +440,39 @@ fn saturated_f32_derivatives_keep_their_relative_precision() {
         let e = (-2.0 * z.abs()).exp();
         4.0 * e / ((1.0 + e) * (1.0 + e))
     });
+}
+
+/// GELU's tanh approximation against PyTorch's formula
+/// `0.5 z (1 + tanh(sqrt(2 / pi) (z + 0.044715 z^3)))` (reference values
+/// from it in f64), and in f32 against f64 wherever its value is within
+/// f32's range (below `z = -8` it underflows to 0 in f32, as it must).
+#[test]
+fn gelu_tanh_is_pytorchs_tanh_approximation() {
+    use network_core::ElementWise;
+    assert_values::<GeluTanh, 8>(
+        [-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0],
+        [
+            -0.0036373920817729943,
+            -0.15880800939172324,
+            -0.15428599017485606,
+            0.0,
+            0.34571400982514394,
+            0.8411919906082768,
+            1.954597694087775,
+            2.996362607918227,
+        ],
+    );
+    let (mut value, mut slope) = (0.0f64, 0.0f64);
+    for k in 0..=2000 {
+        let z = -8.0 + 20.0 * k as f32 / 2000.0;
+        let (a32, a64) = (GeluTanh::value(z), GeluTanh::value(f64::from(z)));
+        let (d32, d64) = (
+            GeluTanh::derivative(z, a32),
+            GeluTanh::derivative(f64::from(z), a64),
+        );
+        value = value.max((f64::from(a32) - a64).abs() / a64.abs().max(1e-30));
+        slope = slope.max((f64::from(d32) - d64).abs() / d64.abs().max(1.0));
+    }
+    assert!(value < 1e-5, "f32 value off by {value:e}");
+    assert!(slope < 2e-6, "f32 derivative off by {slope:e}");
 }
