@@ -717,8 +717,9 @@ fn a_784_128_10_network_trains_with_adam_in_a_default_test_thread() {
     assert!(outcome.loss.is_finite() && outcome.correct <= 3);
 }
 
-/// A dataset whose inputs are NaN for the reads `nan_reads` (counted over
-/// every read `fit` makes, training and validation).
+/// A dataset whose targets are NaN for the reads `nan_reads` (counted over
+/// every read `fit` makes, training and validation). (Inputs are checked:
+/// a NaN input is an error.)
 struct NanWhile<'a> {
     data: &'a [([f32; 2], [f32; 3])],
     reads: std::cell::Cell<usize>,
@@ -733,14 +734,14 @@ impl Dataset<f32, 2, 3> for NanWhile<'_> {
     fn write_sample(
         &self,
         index: usize,
-        mut input: network::nalgebra::SVectorViewMut<'_, f32, 2>,
-        target: network::nalgebra::SVectorViewMut<'_, f32, 3>,
+        input: network::nalgebra::SVectorViewMut<'_, f32, 2>,
+        mut target: network::nalgebra::SVectorViewMut<'_, f32, 3>,
     ) {
         let read = self.reads.get();
         self.reads.set(read + 1);
-        self.data.write_sample(index, input.column_mut(0), target);
+        self.data.write_sample(index, input, target.column_mut(0));
         if self.nan_reads.contains(&read) {
-            input.fill(f32::NAN);
+            target.fill(f32::NAN);
         }
     }
 }
@@ -802,5 +803,75 @@ fn evaluating_no_samples_is_an_error() {
         trainer.evaluate(&net, empty),
         Err(network::TrainError::NoSamples),
         "a loss of 0 over no samples is no measurement"
+    );
+}
+
+#[test]
+fn evaluating_a_non_finite_input_is_an_error_that_names_the_sample() {
+    let net = Blobs::<f32>::random(2);
+    let trainer = Trainer::<SoftmaxCrossEntropy, 4>::new(TrainConfig::new(1));
+    let mut data = blobs(10);
+    data[6].0[1] = f32::NAN;
+    assert_eq!(
+        trainer.evaluate(&net, &data[..]),
+        Err(network::TrainError::NonFiniteInput { sample: 6 }),
+        "a NaN input gives no loss to report"
+    );
+    data[6].0[1] = f32::INFINITY;
+    assert_eq!(
+        trainer.evaluate(&net, &data[..]),
+        Err(network::TrainError::NonFiniteInput { sample: 6 })
+    );
+}
+
+#[test]
+fn a_non_finite_validation_input_stops_fit_naming_the_sample() {
+    let mut data = blobs(16);
+    let trainer = Trainer::<SoftmaxCrossEntropy, 4>::new(
+        TrainConfig::new(2).seed(9).validation_fraction(0.25),
+    );
+    let fit = |data: &[([f32; 2], [f32; 3])], order: &mut [usize]| {
+        trainer.fit(
+            &mut Blobs::<f32>::random(2),
+            &mut Sgd::new(0.01),
+            &mut BlobsGradients::zeros(),
+            data,
+            order,
+            |_, _| Control::Continue,
+        )
+    };
+    let mut order = [0; 16];
+    fit(&data, &mut order).unwrap();
+    // The validation samples are the last four of the order.
+    let held_out = order[13];
+    data[held_out].0[0] = f32::NAN;
+    assert_eq!(
+        fit(&data, &mut order),
+        Err(network::TrainError::NonFiniteInput { sample: held_out })
+    );
+}
+
+#[test]
+fn forward_checked_refuses_non_finite_inputs_and_forward_keeps_nan() {
+    let net = Blobs::<f32>::random(2);
+    let mut x = SMatrix::<f32, 2, 3>::from_element(0.5);
+    assert_eq!(net.forward_checked(&x), Ok(net.forward(&x)));
+    x[(1, 2)] = f32::NAN;
+    assert_eq!(
+        net.forward_checked(&x),
+        Err(network::NonFiniteInput {
+            sample: 2,
+            feature: 1
+        })
+    );
+    let y = net.forward(&x);
+    assert!(y.column(2).iter().all(|v| v.is_nan()), "{y}");
+    assert!(y.column(0).iter().all(|v| v.is_finite()));
+    assert_eq!(
+        net.forward_checked(&[f32::INFINITY, 0.0]),
+        Err(network::NonFiniteInput {
+            sample: 0,
+            feature: 0
+        })
     );
 }

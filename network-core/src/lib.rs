@@ -84,7 +84,7 @@ pub use layers::{Dense, DenseGradients, Layer, SliceArray};
 pub use loss::{
     HalfSquaredError, Loss, MeanSquaredError, SigmoidCrossEntropy, SoftmaxCrossEntropy,
 };
-pub use network::{Cache, Deterministic, Gradients, Network, Parameters};
+pub use network::{Cache, Deterministic, Gradients, Network, NonFiniteInput, Parameters};
 pub use noise::Noise;
 pub use optim::{
     Adam, AdamConfig, AdamState, Momentum, MomentumConfig, Optimizer, RmsProp, RmsPropConfig, Sgd,

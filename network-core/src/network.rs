@@ -77,6 +77,28 @@ pub trait Cache<T: Scalar, const OUT: usize, const B: usize> {
     }
 }
 
+/// An input that is NaN or infinite, refused by
+/// [`Network::forward_checked`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NonFiniteInput {
+    /// The sample: the column of the batch.
+    pub sample: usize,
+    /// The feature: the row within the sample.
+    pub feature: usize,
+}
+
+impl core::fmt::Display for NonFiniteInput {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "input {} of sample {} is NaN or infinite",
+            self.feature, self.sample
+        )
+    }
+}
+
+impl core::error::Error for NonFiniteInput {}
+
 /// A network whose training pass draws no random numbers: it has no
 /// `Dropout` layer. Only such a network trains without a random stream
 /// ([`Network::forward_train`], [`Network::loss_and_gradients`]); `network!`
@@ -153,7 +175,29 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     }
 
     /// Inference: the output for each column of `x`, keeping nothing.
+    ///
+    /// Unchecked: a NaN or infinite input gives NaN or infinite outputs for
+    /// its sample (every activation keeps NaN), never a confident answer;
+    /// [`Network::forward_checked`] refuses such inputs instead.
     fn forward<const B: usize>(&self, x: &SMatrix<T, IN, B>) -> SMatrix<T, OUT, B>;
+
+    /// [`Network::forward`], or the first NaN or infinite input if `x` has
+    /// one.
+    ///
+    /// # Errors
+    ///
+    /// [`NonFiniteInput`], naming the sample (column) and the feature (row).
+    fn forward_checked<const B: usize>(
+        &self,
+        x: &SMatrix<T, IN, B>,
+    ) -> Result<SMatrix<T, OUT, B>, NonFiniteInput> {
+        for (sample, column) in x.column_iter().enumerate() {
+            if let Some(feature) = column.iter().position(|v| !v.is_finite()) {
+                return Err(NonFiniteInput { sample, feature });
+            }
+        }
+        Ok(self.forward(x))
+    }
 
     /// The forward pass that keeps each layer's `z` and `a` (and `noise`):
     /// a training pass with a key, every layer as at inference with

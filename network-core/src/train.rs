@@ -211,6 +211,12 @@ pub enum TrainError {
     InvalidValidationFraction(f64),
     /// Early stopping was asked for without a validation split.
     EarlyStoppingWithoutValidation,
+    /// A sample to evaluate has a NaN or infinite input, which gives no
+    /// loss or prediction to report.
+    NonFiniteInput {
+        /// The sample's index in the dataset evaluated.
+        sample: usize,
+    },
     /// A step failed; the network and the optimizer are as they were just
     /// before it.
     Step {
@@ -237,6 +243,9 @@ impl fmt::Display for TrainError {
             ),
             TrainError::EarlyStoppingWithoutValidation => {
                 f.write_str("early stopping needs a validation split (validation_fraction > 0)")
+            }
+            TrainError::NonFiniteInput { sample } => {
+                write!(f, "sample {sample} has a NaN or infinite input")
             }
             TrainError::Step {
                 epoch,
@@ -369,7 +378,9 @@ impl<L, const B: usize> Trainer<L, B> {
     /// # Errors
     ///
     /// [`TrainError::NoSamples`] if `data` is empty: a mean over no samples
-    /// is no measurement (it once came out as a loss of 0).
+    /// is no measurement (it once came out as a loss of 0);
+    /// [`TrainError::NonFiniteInput`] for the first sample with a NaN or
+    /// infinite input.
     pub fn evaluate<T, N, D, const IN: usize, const OUT: usize>(
         &self,
         network: &N,
@@ -389,6 +400,9 @@ impl<L, const B: usize> Trainer<L, B> {
         let mut start = 0;
         while start < data.len() {
             let len = batch.fill_range(data, start);
+            if let Some(j) = (0..len).find(|&j| batch.x.column(j).iter().any(|v| !v.is_finite())) {
+                return Err(TrainError::NonFiniteInput { sample: start + j });
+            }
             let cache = network.forward_cache(&batch.x, Noise::OFF);
             totals.add(
                 masked_loss::<T, N::OutputActivation, L, OUT, B>(
@@ -504,8 +518,21 @@ impl<L, const B: usize> Trainer<L, B> {
                 data,
                 indices: validation,
             };
-            // `None` exactly when nothing is held out.
-            let validation_figures = self.evaluate(network, &subset).ok();
+            let validation_figures = if held_out > 0 {
+                Some(
+                    self.evaluate(network, &subset)
+                        .map_err(|error| match error {
+                            // The index within the validation samples, as the
+                            // dataset numbers them.
+                            TrainError::NonFiniteInput { sample } => TrainError::NonFiniteInput {
+                                sample: validation[sample],
+                            },
+                            other => other,
+                        })?,
+                )
+            } else {
+                None
+            };
 
             let stats = EpochStats {
                 epoch,

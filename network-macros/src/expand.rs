@@ -481,12 +481,23 @@ fn inherent_impl(n: &Names) -> TokenStream {
 
             /// Inference for one sample (an `SVector` or an array) or a batch
             /// (an `SMatrix` with one sample per column). Keeps nothing and
-            /// does not allocate.
+            /// does not allocate. Unchecked: a NaN input gives NaN outputs
+            /// (see [`Self::forward_checked`]).
             pub fn forward<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>>(
                 &self,
                 x: &X,
             ) -> #krate::__private::SMatrix<T, #output, BATCH> {
                 x.with_matrix(|x| #this::forward(self, x))
+            }
+
+            /// [`Self::forward`], or the first NaN or infinite input (its
+            /// sample and feature) if there is one: `forward` itself lets
+            /// them through as NaN outputs.
+            pub fn forward_checked<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>>(
+                &self,
+                x: &X,
+            ) -> ::core::result::Result<#krate::__private::SMatrix<T, #output, BATCH>, #krate::NonFiniteInput> {
+                x.with_matrix(|x| #this::forward_checked(self, x))
             }
 
             /// The training forward pass: keeps every layer's `z` and `a` for
