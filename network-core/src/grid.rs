@@ -11,10 +11,14 @@
 //! values (8 / 7 for LeNet's first layer, 7 / 5 for its second):
 //!
 //! - `z(q, co) = sum_k x_p[o_k + q] W^T(k, co)`: a product whose left
-//!   factor's columns are runs of `x_p` ([`shifted_product`]);
+//!   factor's columns are runs of `x_p` ([`kernels::shifted_product`]);
 //! - `dC/dW^T(k, co) = sum_q x_p[o_k + q] delta_g(q, co)`, with `delta` on
 //!   the grid (zero in the dropped columns): dot products of runs
-//!   ([`shifted_dots`]);
+//!   ([`kernels::shifted_dots`], a vector of partial sums over `q`) for few output
+//!   channels, or for as many as a vector has lanes and more, a vector over
+//!   the channels per tap with `delta` transposed ([`kernels::shifted_columns`]: no
+//!   partial sums to add up, which cost as much as the products for
+//!   LeNet's second layer);
 //! - `dC/dx_p(q, c) = sum_(co, i, j) delta_e[o'_(co,i,j) + q] W(co, c, i, j)`:
 //!   the full convolution, the same product as the forward one, over `delta`
 //!   on the grid with `(k_h - 1) W_p + k_w - 1` zeros before each channel,
