@@ -87,8 +87,8 @@ pub use loss::{
 pub use network::{Cache, Deterministic, Gradients, Network, NonFiniteInput, Parameters};
 pub use noise::Noise;
 pub use optim::{
-    Adam, AdamConfig, AdamState, Momentum, MomentumConfig, Optimizer, RmsProp, RmsPropConfig, Sgd,
-    StepError,
+    Adam, AdamConfig, AdamState, ConfigError, Momentum, MomentumConfig, Optimizer, RmsProp,
+    RmsPropConfig, Sgd, StepError,
 };
 pub use scalar::Scalar;
 pub use schedule::Schedule;

@@ -33,8 +33,8 @@ use nalgebra::{SMatrix, SVector};
 
 use crate::dataset::{Batch, Dataset, split_len};
 use crate::{
-    Activation, Cache, Loss, Network, Noise, Optimizer, Rng, Scalar, Schedule, StepError,
-    clip_global_norm,
+    Activation, Cache, ConfigError, Loss, Network, Noise, Optimizer, Rng, Scalar, Schedule,
+    StepError, clip_global_norm,
 };
 
 /// The settings of a [`Trainer`]. Built with [`TrainConfig::new`] and the
@@ -62,6 +62,36 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// Checks the schedule's factors and early stopping's `min_delta`
+    /// (`fit` also checks the validation fraction, and a step the clipping
+    /// norm and the optimizer's settings).
+    fn check(&self) -> Result<(), ConfigError> {
+        let factor = |v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(ConfigError::Schedule(v))
+            }
+        };
+        match self.schedule {
+            Schedule::Constant => {}
+            Schedule::StepDecay { factor: f, .. } => factor(f)?,
+            Schedule::Exponential { gamma } => factor(gamma)?,
+            Schedule::Cosine {
+                min_learning_rate, ..
+            } => {
+                if !(min_learning_rate.is_finite() && min_learning_rate >= 0.0) {
+                    return Err(ConfigError::Schedule(min_learning_rate));
+                }
+            }
+        }
+        if self.min_delta.is_finite() && self.min_delta >= 0.0 {
+            Ok(())
+        } else {
+            Err(ConfigError::MinDelta(self.min_delta))
+        }
+    }
+
     /// `epochs` epochs, seed 0, reshuffled every epoch, no validation, no
     /// early stopping, constant learning rate, no clipping.
     pub fn new(epochs: usize) -> Self {
@@ -211,6 +241,9 @@ pub enum TrainError {
     InvalidValidationFraction(f64),
     /// Early stopping was asked for without a validation split.
     EarlyStoppingWithoutValidation,
+    /// A setting of the [`TrainConfig`] is out of its range: nothing was
+    /// trained.
+    InvalidConfig(ConfigError),
     /// A sample to evaluate has a NaN or infinite input, which gives no
     /// loss or prediction to report.
     NonFiniteInput {
@@ -244,6 +277,7 @@ impl fmt::Display for TrainError {
             TrainError::EarlyStoppingWithoutValidation => {
                 f.write_str("early stopping needs a validation split (validation_fraction > 0)")
             }
+            TrainError::InvalidConfig(error) => write!(f, "{error}"),
             TrainError::NonFiniteInput { sample } => {
                 write!(f, "sample {sample} has a NaN or infinite input")
             }
@@ -464,6 +498,7 @@ impl<L, const B: usize> Trainer<L, B> {
         if !(0.0..1.0).contains(&fraction) {
             return Err(TrainError::InvalidValidationFraction(fraction));
         }
+        config.check().map_err(TrainError::InvalidConfig)?;
         if data.is_empty() {
             return Err(TrainError::NoSamples);
         }

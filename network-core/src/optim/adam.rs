@@ -1,6 +1,6 @@
 //! Adam and AdamW.
 
-use super::{Optimizer, StepError, check_step};
+use super::{ConfigError, Optimizer, StepError, check_step, decay, non_negative, positive};
 use crate::{Gradients, Parameters, Scalar, Zeroable};
 
 /// The hyperparameters of [`Adam`]; the defaults are PyTorch's.
@@ -64,6 +64,22 @@ impl<T: Scalar> AdamConfig<T> {
             beta2,
             ..self
         }
+    }
+
+    /// Checks the hyperparameters: a finite learning rate and weight decay,
+    /// each at least 0, both betas in `[0, 1)` and a finite `epsilon` above
+    /// 0 (`beta1 = 1` or `epsilon = 0` would make the update NaN). Every
+    /// step checks them too, before it changes anything.
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`].
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        non_negative(self.learning_rate, ConfigError::LearningRate)?;
+        decay(self.beta1, ConfigError::Beta1)?;
+        decay(self.beta2, ConfigError::Beta2)?;
+        positive(self.epsilon, ConfigError::Epsilon)?;
+        non_negative(self.weight_decay, ConfigError::WeightDecay)
     }
 }
 
@@ -139,6 +155,7 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Adam<T, G> {
         parameters: &mut P,
         gradients: &G,
     ) -> Result<(), StepError> {
+        self.config.validate().map_err(StepError::InvalidConfig)?;
         let AdamState { m, v, t } = &mut self.state;
         check_step(parameters, gradients, &[m, v])?;
         let AdamConfig {

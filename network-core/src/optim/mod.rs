@@ -18,10 +18,16 @@
 //!
 //! # Failed steps change nothing
 //!
-//! A step first checks that every gradient `g` and its square are finite. If
-//! not, it returns [`StepError::NonFiniteGradient`] and neither the
-//! parameters nor the optimizer's state (moments, step counter) change, so
-//! training can resume from exactly where it was.
+//! A step first checks its optimizer's settings (each has a `validate`
+//! that can be called when it is built: a finite learning rate and weight
+//! decay of at least 0, decays in `[0, 1)`, an `epsilon` above 0), then
+//! that every gradient `g` and its square are finite. If not, it returns
+//! [`StepError::InvalidConfig`] or [`StepError::NonFiniteGradient`] and
+//! neither the parameters nor the optimizer's state (moments, step counter)
+//! change, so training can resume from exactly where it was. (A NaN
+//! learning rate, `epsilon = 0` or `beta1 = 1` once gave `Ok` and NaN
+//! weights.) The settings are checked at every step because a schedule
+//! sets the learning rate between steps.
 //!
 //! # A training step
 //!
@@ -58,7 +64,7 @@ pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use sgd::Sgd;
 
 /// Why a training step refused to touch the parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum StepError {
     /// A gradient (or its square) was NaN or infinite; the parameters and the
     /// optimizer's state were left as they were.
@@ -70,6 +76,9 @@ pub enum StepError {
     ShapeMismatch,
     /// The maximum norm given to gradient clipping was not a positive number.
     InvalidClipNorm,
+    /// A hyperparameter no step can use (a NaN or negative learning rate,
+    /// a decay outside `[0, 1)`, a zero `epsilon`): nothing was changed.
+    InvalidConfig(ConfigError),
 }
 
 impl fmt::Display for StepError {
@@ -87,11 +96,103 @@ impl fmt::Display for StepError {
             StepError::InvalidClipNorm => {
                 f.write_str("the maximum gradient norm must be a positive number")
             }
+            StepError::InvalidConfig(error) => {
+                write!(f, "{error}; the parameters were not changed")
+            }
         }
     }
 }
 
 impl core::error::Error for StepError {}
+
+/// A hyperparameter out of its range, with its value: what each
+/// optimizer's `validate` reports, and what a step refuses to run with
+/// ([`StepError::InvalidConfig`]) before it changes anything.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ConfigError {
+    /// A learning rate must be finite and at least 0.
+    LearningRate(f64),
+    /// A weight decay must be finite and at least 0.
+    WeightDecay(f64),
+    /// A momentum factor must be in `[0, 1)`.
+    Momentum(f64),
+    /// Adam's `beta1` must be in `[0, 1)`.
+    Beta1(f64),
+    /// Adam's `beta2` must be in `[0, 1)`.
+    Beta2(f64),
+    /// RMSProp's `alpha` must be in `[0, 1)`.
+    Alpha(f64),
+    /// An `epsilon` must be finite and above 0.
+    Epsilon(f64),
+    /// A schedule's factor (`StepDecay`'s `factor`, `Exponential`'s
+    /// `gamma`) must be finite and above 0, and its minimum rate finite and
+    /// at least 0.
+    Schedule(f64),
+    /// Early stopping's `min_delta` must be finite and at least 0.
+    MinDelta(f64),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, value, range) = match *self {
+            ConfigError::LearningRate(v) => ("learning rate", v, "a finite number of at least 0"),
+            ConfigError::WeightDecay(v) => ("weight decay", v, "a finite number of at least 0"),
+            ConfigError::Momentum(v) => ("momentum", v, "in [0, 1)"),
+            ConfigError::Beta1(v) => ("beta1", v, "in [0, 1)"),
+            ConfigError::Beta2(v) => ("beta2", v, "in [0, 1)"),
+            ConfigError::Alpha(v) => ("alpha", v, "in [0, 1)"),
+            ConfigError::Epsilon(v) => ("epsilon", v, "a finite number above 0"),
+            ConfigError::Schedule(v) => (
+                "schedule's factor or minimum",
+                v,
+                "a finite number above 0 (at least 0 for a minimum)",
+            ),
+            ConfigError::MinDelta(v) => (
+                "early stopping's min_delta",
+                v,
+                "a finite number of at least 0",
+            ),
+        };
+        write!(f, "the {name} is {value}, but must be {range}")
+    }
+}
+
+impl core::error::Error for ConfigError {}
+
+/// `value` is finite and at least 0, or `error(value)`.
+pub(crate) fn non_negative<T: Scalar>(
+    value: T,
+    error: fn(f64) -> ConfigError,
+) -> Result<(), ConfigError> {
+    // Compared in `T`, and finite as `v - v == 0` (NaN for NaN and
+    // infinities): a step checks this every time, on a Cortex-M4 too.
+    if value >= T::zero() && value - value == T::zero() {
+        Ok(())
+    } else {
+        Err(error(value.to_f64()))
+    }
+}
+
+/// `value` is in `[0, 1)`, or `error(value)`.
+pub(crate) fn decay(value: f64, error: fn(f64) -> ConfigError) -> Result<(), ConfigError> {
+    if (0.0..1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(error(value))
+    }
+}
+
+/// `value` is finite and above 0, or `error(value)`.
+pub(crate) fn positive<T: Scalar>(
+    value: T,
+    error: fn(f64) -> ConfigError,
+) -> Result<(), ConfigError> {
+    if value > T::zero() && value - value == T::zero() {
+        Ok(())
+    } else {
+        Err(error(value.to_f64()))
+    }
+}
 
 /// An update rule for parameters whose gradients have type `G`.
 ///

@@ -1,6 +1,6 @@
 //! Stochastic gradient descent with heavy-ball or Nesterov momentum.
 
-use super::{Optimizer, StepError, check_step};
+use super::{ConfigError, Optimizer, StepError, check_step, decay, non_negative};
 use crate::{Gradients, Parameters, Scalar, Zeroable};
 
 /// The hyperparameters of [`Momentum`].
@@ -41,6 +41,19 @@ impl<T: Scalar> MomentumConfig<T> {
             weight_decay,
             ..self
         }
+    }
+
+    /// Checks the hyperparameters: a finite learning rate and weight decay,
+    /// each at least 0, and a momentum in `[0, 1)`. Every step checks them
+    /// too, before it changes anything.
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`].
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        non_negative(self.learning_rate, ConfigError::LearningRate)?;
+        decay(self.momentum.to_f64(), ConfigError::Momentum)?;
+        non_negative(self.weight_decay, ConfigError::WeightDecay)
     }
 }
 
@@ -94,6 +107,7 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Momentum<T, G> {
         parameters: &mut P,
         gradients: &G,
     ) -> Result<(), StepError> {
+        self.config.validate().map_err(StepError::InvalidConfig)?;
         check_step(parameters, gradients, &[&self.velocity])?;
         let MomentumConfig {
             learning_rate: lr,

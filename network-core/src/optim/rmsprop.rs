@@ -1,6 +1,6 @@
 //! RMSProp.
 
-use super::{Optimizer, StepError, check_step};
+use super::{ConfigError, Optimizer, StepError, check_step, decay, non_negative, positive};
 use crate::{Gradients, Parameters, Scalar, Zeroable};
 
 /// The hyperparameters of [`RmsProp`]; the defaults are PyTorch's.
@@ -33,6 +33,20 @@ impl<T: Scalar> RmsPropConfig<T> {
             weight_decay,
             ..self
         }
+    }
+
+    /// Checks the hyperparameters: a finite learning rate and weight decay,
+    /// each at least 0, `alpha` in `[0, 1)` and a finite `epsilon` above 0.
+    /// Every step checks them too, before it changes anything.
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`].
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        non_negative(self.learning_rate, ConfigError::LearningRate)?;
+        decay(self.alpha.to_f64(), ConfigError::Alpha)?;
+        positive(self.epsilon, ConfigError::Epsilon)?;
+        non_negative(self.weight_decay, ConfigError::WeightDecay)
     }
 }
 
@@ -84,6 +98,7 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for RmsProp<T, G> {
         parameters: &mut P,
         gradients: &G,
     ) -> Result<(), StepError> {
+        self.config.validate().map_err(StepError::InvalidConfig)?;
         check_step(parameters, gradients, &[&self.square_average])?;
         let RmsPropConfig {
             learning_rate: lr,

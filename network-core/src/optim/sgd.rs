@@ -1,6 +1,6 @@
 //! Plain stochastic gradient descent.
 
-use super::{Optimizer, StepError, check_step};
+use super::{ConfigError, Optimizer, StepError, check_step, non_negative};
 use crate::{Parameters, Scalar};
 
 /// Plain gradient descent with optional L2 weight decay:
@@ -34,17 +34,32 @@ impl<T: Scalar> Sgd<T> {
         }
     }
 
-    /// Applies one update. If any gradient is not finite, returns an error and
-    /// leaves `parameters` exactly as they were.
+    /// Checks the hyperparameters: a finite learning rate and weight decay,
+    /// each at least 0. Every step checks them too, before it changes
+    /// anything.
     ///
     /// # Errors
     ///
-    /// [`StepError::NonFiniteGradient`] or [`StepError::ShapeMismatch`].
+    /// The first [`ConfigError`].
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        non_negative(self.learning_rate, ConfigError::LearningRate)?;
+        non_negative(self.weight_decay, ConfigError::WeightDecay)
+    }
+
+    /// Applies one update. If a hyperparameter or any gradient is not
+    /// usable, returns an error and leaves `parameters` exactly as they
+    /// were.
+    ///
+    /// # Errors
+    ///
+    /// [`StepError::InvalidConfig`], [`StepError::NonFiniteGradient`] or
+    /// [`StepError::ShapeMismatch`].
     pub fn step<P: Parameters<T>, G: Parameters<T>>(
         &self,
         parameters: &mut P,
         gradients: &G,
     ) -> Result<(), StepError> {
+        self.validate().map_err(StepError::InvalidConfig)?;
         check_step(parameters, gradients, &[])?;
         let Sgd {
             learning_rate: lr,
