@@ -97,8 +97,11 @@ impl<T: Scalar, const IN: usize, const OUT: usize, D: Dataset<T, IN, OUT> + ?Siz
 }
 
 /// Why a dataset view could not be made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum DatasetError {
+    /// The scale the features are multiplied by must be finite and above 0
+    /// (NaN gave NaN inputs, 0 gave inputs that are all 0).
+    InvalidScale(f64),
     /// There are not as many labels as feature rows.
     LengthMismatch {
         /// The number of feature rows.
@@ -127,6 +130,10 @@ pub enum DatasetError {
 impl fmt::Display for DatasetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
+            DatasetError::InvalidScale(scale) => write!(
+                f,
+                "the features' scale is {scale}, but must be a finite number above 0"
+            ),
             DatasetError::LengthMismatch { inputs, labels } => {
                 write!(f, "{inputs} feature rows but {labels} labels")
             }
@@ -182,12 +189,16 @@ impl<'a, F: Copy + Into<f64>, T: Scalar, const IN: usize, const OUT: usize>
     ///
     /// # Errors
     ///
-    /// [`DatasetError::LengthMismatch`] or [`DatasetError::LabelOutOfRange`].
+    /// [`DatasetError::InvalidScale`], [`DatasetError::LengthMismatch`] or
+    /// [`DatasetError::LabelOutOfRange`].
     pub fn new(
         inputs: &'a [[F; IN]],
         labels: &'a [usize],
         scale: f64,
     ) -> Result<Self, DatasetError> {
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(DatasetError::InvalidScale(scale));
+        }
         if inputs.len() != labels.len() {
             return Err(DatasetError::LengthMismatch {
                 inputs: inputs.len(),
@@ -484,6 +495,20 @@ mod tests {
         // More than B indices: only the first B are loaded.
         assert_eq!(batch.fill(&data[..], &[0, 1, 2, 3, 4]), Ok(4));
         assert_eq!(batch.t, SMatrix::<f64, 1, 4>::new(0.0, 10.0, 20.0, 30.0));
+    }
+
+    #[test]
+    fn a_scale_that_is_not_a_finite_positive_number_is_an_error() {
+        let (inputs, labels) = ([[1.0f64, 2.0], [3.0, 4.0]], [0usize, 1]);
+        for scale in [f64::NAN, 0.0, -1.0, f64::INFINITY] {
+            let view = Classification::<f64, f32, 2, 2>::new(&inputs, &labels, scale);
+            assert!(
+                matches!(view, Err(DatasetError::InvalidScale(s)) if s.to_bits() == scale.to_bits()),
+                "scale {scale}: {:?}",
+                view.err()
+            );
+        }
+        assert!(Classification::<f64, f32, 2, 2>::new(&inputs, &labels, 0.5).is_ok());
     }
 
     #[test]
