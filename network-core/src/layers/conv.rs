@@ -91,15 +91,22 @@ impl<
         Self::new(SMatrix::zeros(), SVector::zeros())
     }
 
-    /// The scratch of one pass, on the stack: `POSITIONS * KERNEL` values
-    /// (78 KB in `f32` for LeNet's first layer). A stride-1 layer whose
-    /// padded copies fit in it runs on the padded grid (`grid`, no
-    /// patches); any other holds the patches of one sample (`P x K`) for the
-    /// matrix products of `im2col`. Targets without vector registers use the
-    /// direct loops and need none.
+    /// Runs `pass` with the scratch of one pass, on the stack:
+    /// `POSITIONS * KERNEL` values (78 KB in `f32` for LeNet's first layer),
+    /// and the way to use it. A stride-1 layer whose padded copies fit in it
+    /// runs on the padded grid (`grid`, no patches, with a table of the
+    /// taps' offsets); any other holds the patches of one sample (`P x K`)
+    /// for the matrix products of `im2col`. Targets without vector registers
+    /// use the direct loops and need none.
     #[cfg(vector_registers)]
-    fn scratch() -> SMatrix<T, POSITIONS, KERNEL> {
-        SMatrix::zeros()
+    fn with_scratch<R>(pass: impl FnOnce(Scratch<'_, T>) -> R) -> R {
+        let mut scratch = SMatrix::<T, POSITIONS, KERNEL>::zeros();
+        let scratch = scratch.as_mut_slice();
+        if crate::grid::applies(&G::SHAPE, scratch.len()) {
+            pass(Scratch::Grid(scratch, &mut [0; KERNEL]))
+        } else {
+            pass(Scratch::Patches(scratch))
+        }
     }
 
     /// Draws the weights from `scheme` and zeroes the biases. The fans are
@@ -246,16 +253,14 @@ impl<
         let mut z = SMatrix::<T, OUT, B>::zeros();
         let (w, b, x) = (self.w.as_slice(), self.b.as_slice(), a_prev.as_slice());
         #[cfg(vector_registers)]
-        {
-            let mut scratch = Self::scratch();
-            let scratch = scratch.as_mut_slice();
-            if crate::grid::applies(&G::SHAPE, scratch.len()) {
-                let offsets = &mut [0; K];
+        Self::with_scratch(|scratch| match scratch {
+            Scratch::Grid(scratch, offsets) => {
                 crate::grid::forward(&G::SHAPE, w, b, x, z.as_mut_slice(), scratch, offsets);
-            } else {
+            }
+            Scratch::Patches(scratch) => {
                 crate::im2col::forward(&G::SHAPE, w, b, x, z.as_mut_slice(), scratch);
             }
-        }
+        });
         #[cfg(not(vector_registers))]
         conv2d_forward(&G::SHAPE, w, b, x, z.as_mut_slice());
         z
@@ -272,11 +277,8 @@ impl<
         let (x, delta) = (a_prev.as_slice(), delta.as_slice());
         let (grad_w, grad_b) = (grads.w.as_mut_slice(), grads.b.as_mut_slice());
         #[cfg(vector_registers)]
-        {
-            let mut scratch = Self::scratch();
-            let scratch = scratch.as_mut_slice();
-            if crate::grid::applies(&G::SHAPE, scratch.len()) {
-                let offsets = &mut [0; K];
+        Self::with_scratch(|scratch| match scratch {
+            Scratch::Grid(scratch, offsets) => {
                 crate::grid::backward_weights(
                     &G::SHAPE,
                     x,
@@ -286,10 +288,11 @@ impl<
                     scratch,
                     offsets,
                 );
-            } else {
+            }
+            Scratch::Patches(scratch) => {
                 crate::im2col::backward_weights(&G::SHAPE, x, delta, grad_w, grad_b, scratch);
             }
-        }
+        });
         #[cfg(not(vector_registers))]
         conv2d_backward_weights(&G::SHAPE, x, delta, grad_w, grad_b);
     }
@@ -304,21 +307,34 @@ impl<
         let mut grad = SMatrix::<T, IN, B>::zeros();
         let (w, delta) = (self.w.as_slice(), delta.as_slice());
         #[cfg(vector_registers)]
-        {
-            let mut scratch = Self::scratch();
-            let scratch = scratch.as_mut_slice();
-            let grad = grad.as_mut_slice();
-            if crate::grid::applies(&G::SHAPE, scratch.len()) {
-                let offsets = &mut [0; K];
-                crate::grid::backward_input(&G::SHAPE, w, delta, grad, scratch, offsets);
-            } else {
-                crate::im2col::backward_input(&G::SHAPE, w, delta, grad, scratch);
+        Self::with_scratch(|scratch| match scratch {
+            Scratch::Grid(scratch, offsets) => {
+                crate::grid::backward_input(
+                    &G::SHAPE,
+                    w,
+                    delta,
+                    grad.as_mut_slice(),
+                    scratch,
+                    offsets,
+                );
             }
-        }
+            Scratch::Patches(scratch) => {
+                crate::im2col::backward_input(&G::SHAPE, w, delta, grad.as_mut_slice(), scratch);
+            }
+        });
         #[cfg(not(vector_registers))]
         conv2d_backward_input(&G::SHAPE, w, delta, grad.as_mut_slice());
         grad
     }
+}
+
+/// How a pass of [`Conv`] uses its scratch (see `Conv::with_scratch`).
+#[cfg(vector_registers)]
+enum Scratch<'a, T> {
+    /// On the padded grid: the scratch, and a table of the taps' offsets.
+    Grid(&'a mut [T], &'a mut [usize]),
+    /// The patches of one sample, for `im2col`.
+    Patches(&'a mut [T]),
 }
 
 // SAFETY: as for `Dense`: two arrays of `T` and a `PhantomData`.
