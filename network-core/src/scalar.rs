@@ -14,8 +14,20 @@ pub trait Scalar:
     /// The Rust name of the type, `"f32"` or `"f64"`.
     const NAME: &'static str;
 
+    /// The largest finite value, `f32::MAX` or `f64::MAX`.
+    const MAX_FINITE: Self;
+
     /// Converts an `f64` constant (rounding to nearest for `f32`).
     fn constant(x: f64) -> Self;
+
+    /// `max |x|` over `values` (0 when empty); NaN if any value is NaN,
+    /// else infinity if any is infinite.
+    ///
+    /// Compared as integers (the bits without the sign, which order like
+    /// the magnitudes, with infinity and then NaN above every finite
+    /// value), so that the reduction vectorises: a floating-point `max`
+    /// does not, because its order of evaluation is fixed.
+    fn largest_magnitude(values: &[Self]) -> Self;
 
     /// Widens (or copies) the value to `f64`.
     fn to_f64(self) -> f64;
@@ -183,6 +195,15 @@ macro_rules! blocked_gemm_compiled_here {
 
 impl Scalar for f32 {
     const NAME: &'static str = "f32";
+    const MAX_FINITE: Self = f32::MAX;
+
+    #[inline]
+    fn largest_magnitude(values: &[Self]) -> Self {
+        let bits = values
+            .iter()
+            .fold(0, |largest: u32, x| largest.max(x.to_bits() & 0x7fff_ffff));
+        f32::from_bits(bits)
+    }
 
     #[inline]
     fn constant(x: f64) -> Self {
@@ -231,6 +252,15 @@ impl Scalar for f32 {
 
 impl Scalar for f64 {
     const NAME: &'static str = "f64";
+    const MAX_FINITE: Self = f64::MAX;
+
+    #[inline]
+    fn largest_magnitude(values: &[Self]) -> Self {
+        let bits = values.iter().fold(0, |largest: u64, x| {
+            largest.max(x.to_bits() & 0x7fff_ffff_ffff_ffff)
+        });
+        f64::from_bits(bits)
+    }
 
     #[inline]
     fn constant(x: f64) -> Self {

@@ -1,6 +1,9 @@
 //! Adam and AdamW.
 
-use super::{ConfigError, Optimizer, StepError, check_step, decay, non_negative, positive};
+use super::{
+    ConfigError, Optimizer, StepError, bounded, check_step, decay, largest, non_negative, positive,
+    update_is_finite,
+};
 use crate::{Gradients, Parameters, Scalar, Zeroable};
 
 /// The hyperparameters of [`Adam`]; the defaults are PyTorch's.
@@ -157,7 +160,7 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Adam<T, G> {
     ) -> Result<(), StepError> {
         self.config.validate().map_err(StepError::InvalidConfig)?;
         let AdamState { m, v, t } = &mut self.state;
-        check_step(parameters, gradients, &[m, v])?;
+        let largest_gradient = check_step(parameters, gradients, &[m, v])?;
         let AdamConfig {
             learning_rate: lr,
             beta1,
@@ -179,12 +182,41 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Adam<T, G> {
         let inverse_correction2 = T::constant(1.0 / bias_correction2_sqrt);
         let (keep1, keep2) = (T::constant(beta1), T::constant(beta2));
         let (take1, take2) = (T::constant(1.0 - beta1), T::constant(1.0 - beta2));
+        let shrink = T::one() - lr * wd;
         // The update of one parameter from its (possibly decayed) gradient.
-        let update = |p: &mut T, g: T, m: &mut T, v: &mut T| {
-            *m = keep1 * *m + take1 * g;
-            *v = keep2 * *v + take2 * g * g;
-            *p -= step_size * *m / (v.fast_sqrt() * inverse_correction2 + eps);
+        let update = |p: T, g: T, m: T, v: T| {
+            let m = keep1 * m + take1 * g;
+            let v = keep2 * v + take2 * g * g;
+            (
+                p - step_size * m / (v.fast_sqrt() * inverse_correction2 + eps),
+                [m, v],
+            )
         };
+        let update_decoupled = |p: T, g: T, [m, v]: [T; 2]| update(p * shrink, g, m, v);
+        let update_coupled = |p: T, g: T, [m, v]: [T; 2]| update(p, g + wd * p, m, v);
+
+        // With D the largest decayed gradient and P' the largest decayed
+        // parameter: |m'| <= M + D, |v'| <= V + D^2, and the denominator is
+        // at least eps, so |p'| <= P' + step_size (M + D) / eps.
+        let largest_parameter = largest(parameters);
+        let (d, decayed) = if decoupled {
+            (largest_gradient, largest_parameter * (T::one() + lr * wd))
+        } else {
+            (largest_gradient + wd * largest_parameter, largest_parameter)
+        };
+        let largest_m = largest(m);
+        let bound =
+            d * d + largest(v) + largest_m + d + decayed + step_size * (largest_m + d) / eps;
+        if !bounded(bound) {
+            let finite = if decoupled {
+                update_is_finite(parameters, gradients, [&*m, &*v], update_decoupled)
+            } else {
+                update_is_finite(parameters, gradients, [&*m, &*v], update_coupled)
+            };
+            if !finite {
+                return Err(StepError::NonFiniteUpdate);
+            }
+        }
 
         let slices = parameters
             .slices_mut()
@@ -195,15 +227,12 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Adam<T, G> {
             // One loop per kind of decay, each free of branches, so that
             // both vectorise.
             if decoupled {
-                let shrink = T::one() - lr * wd;
                 for ((p, &g), (m, v)) in elements {
-                    *p *= shrink;
-                    update(p, g, m, v);
+                    (*p, [*m, *v]) = update_decoupled(*p, g, [*m, *v]);
                 }
             } else {
                 for ((p, &g), (m, v)) in elements {
-                    let g = g + wd * *p;
-                    update(p, g, m, v);
+                    (*p, [*m, *v]) = update_coupled(*p, g, [*m, *v]);
                 }
             }
         }

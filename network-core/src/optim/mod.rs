@@ -21,13 +21,22 @@
 //! A step first checks its optimizer's settings (each has a `validate`
 //! that can be called when it is built: a finite learning rate and weight
 //! decay of at least 0, decays in `[0, 1)`, an `epsilon` above 0), then
-//! that every gradient `g` and its square are finite. If not, it returns
-//! [`StepError::InvalidConfig`] or [`StepError::NonFiniteGradient`] and
-//! neither the parameters nor the optimizer's state (moments, step counter)
-//! change, so training can resume from exactly where it was. (A NaN
-//! learning rate, `epsilon = 0` or `beta1 = 1` once gave `Ok` and NaN
-//! weights.) The settings are checked at every step because a schedule
-//! sets the learning rate between steps.
+//! that every gradient `g` and its square are finite, then that the update
+//! leaves every parameter and every state value finite. If not, it returns
+//! [`StepError::InvalidConfig`], [`StepError::NonFiniteGradient`] or
+//! [`StepError::NonFiniteUpdate`] and neither the parameters nor the
+//! optimizer's state (moments, step counter) change, bit for bit, so
+//! training can resume from exactly where it was. (A NaN learning rate,
+//! `epsilon = 0` or `beta1 = 1` once gave `Ok` and NaN weights, and a huge
+//! learning rate `Ok` and infinite ones.) The settings are checked at every
+//! step because a schedule sets the learning rate between steps.
+//!
+//! The update is checked without being computed twice: from the largest
+//! `|p|`, `|g|` and `|state|` (one pass each, an integer maximum that
+//! vectorises) a step bounds the size of everything it will compute, and
+//! only when that bound comes within a factor of 2 of the largest finite
+//! value does it compute the update once without storing it, to decide
+//! exactly.
 //!
 //! # A training step
 //!
@@ -69,6 +78,10 @@ pub enum StepError {
     /// A gradient (or its square) was NaN or infinite; the parameters and the
     /// optimizer's state were left as they were.
     NonFiniteGradient,
+    /// The update would have made a parameter (or the optimizer's state) NaN
+    /// or infinite, for example with a huge learning rate; nothing was
+    /// changed.
+    NonFiniteUpdate,
     /// The loss was NaN or infinite; no update was made.
     NonFiniteLoss,
     /// The parameters, the gradients or the optimizer's state do not have the
@@ -87,6 +100,9 @@ impl fmt::Display for StepError {
             StepError::NonFiniteGradient => {
                 f.write_str("a gradient is NaN or infinite; the parameters were not changed")
             }
+            StepError::NonFiniteUpdate => f.write_str(
+                "the update would make a parameter NaN or infinite; the parameters were not changed",
+            ),
             StepError::NonFiniteLoss => {
                 f.write_str("the loss is NaN or infinite; the parameters were not changed")
             }
@@ -207,10 +223,13 @@ pub trait Optimizer<T: Scalar, G: Parameters<T>> {
     ///
     /// # Errors
     ///
+    /// [`StepError::InvalidConfig`] if a setting is out of its range,
     /// [`StepError::NonFiniteGradient`] if a gradient or its square is not
-    /// finite, [`StepError::ShapeMismatch`] if `parameters` and `gradients`
-    /// have different shapes. On error nothing changes: neither the
-    /// parameters nor the optimizer's state.
+    /// finite, [`StepError::NonFiniteUpdate`] if the update would make a
+    /// parameter or a state value NaN or infinite,
+    /// [`StepError::ShapeMismatch`] if `parameters` and `gradients` have
+    /// different shapes. On error nothing changes: neither the parameters
+    /// nor the optimizer's state.
     fn step<P: Parameters<T>>(
         &mut self,
         parameters: &mut P,
@@ -229,7 +248,8 @@ pub trait Optimizer<T: Scalar, G: Parameters<T>> {
 }
 
 /// Checks that `parameters`, `gradients` and every `state` have the same
-/// slice lengths and that every gradient and its square are finite.
+/// slice lengths and that every gradient and its square are finite, and
+/// returns the largest `|g|`.
 ///
 /// Squares are checked because Adam and RMSProp accumulate `g^2`: a finite
 /// gradient of `1e20` would still poison their state with infinity.
@@ -237,7 +257,7 @@ pub(crate) fn check_step<T: Scalar, P: Parameters<T>, G: Parameters<T>>(
     parameters: &P,
     gradients: &G,
     states: &[&G],
-) -> Result<(), StepError> {
+) -> Result<T, StepError> {
     if P::PARAMETERS != G::PARAMETERS {
         return Err(StepError::ShapeMismatch);
     }
@@ -258,16 +278,79 @@ pub(crate) fn check_step<T: Scalar, P: Parameters<T>, G: Parameters<T>>(
             }
         }
     }
-    // A fold without early exit, so that the check vectorises: a short-circuit
-    // `all` over every gradient was a fifth of a large training step.
-    let finite = gradients
-        .slices()
-        .all(|slice| slice.iter().fold(true, |ok, &g| ok & (g * g).is_finite()));
-    if finite {
-        Ok(())
+    // The largest square is the square of the largest magnitude, which
+    // `largest` finds in one vectorised pass (NaN or infinite if any
+    // gradient is).
+    let largest_gradient = largest(gradients);
+    if finite(largest_gradient * largest_gradient) {
+        Ok(largest_gradient)
     } else {
         Err(StepError::NonFiniteGradient)
     }
+}
+
+/// Whether `x` is finite, as `x - x == 0` (NaN for NaN and infinities),
+/// which costs fewer instructions than `is_finite` on a Cortex-M4.
+#[allow(clippy::eq_op)]
+fn finite<T: Scalar>(x: T) -> bool {
+    x - x == T::zero()
+}
+
+/// `max |x|` over every value of `values`: NaN if one is NaN, else
+/// infinity if one is infinite.
+pub(crate) fn largest<T: Scalar, P: Parameters<T>>(values: &P) -> T {
+    values.slices().fold(T::zero(), |largest, slice| {
+        let candidate = T::largest_magnitude(slice);
+        // A NaN candidate replaces, and a NaN `largest` stays.
+        #[allow(clippy::eq_op)]
+        let nan = candidate != candidate;
+        if nan || candidate > largest {
+            candidate
+        } else {
+            largest
+        }
+    })
+}
+
+/// Whether every value computed with magnitudes up to `bound` is finite.
+///
+/// Each optimizer bounds the magnitude of everything its update computes
+/// by a sum of products of the largest inputs (`|p|`, `|g|`, `|state|`)
+/// and its settings, formed in `T` from non-negative terms: an overflow
+/// or NaN on the way makes the bound infinite or NaN, and below half of
+/// `T::MAX_FINITE` the rounding of the update's few operations cannot
+/// reach infinity. Ordinary steps pass this test and pay for three or
+/// four integer passes over the values; a step that fails it pays for
+/// [`update_is_finite`], the exact answer.
+pub(crate) fn bounded<T: Scalar>(bound: T) -> bool {
+    bound <= T::MAX_FINITE * T::constant(0.5)
+}
+
+/// Whether `update(p, g, state)`, applied to every parameter with its
+/// gradient and its `S` state values, gives only finite values, without
+/// changing anything: the exact test behind [`bounded`].
+///
+/// The shapes must have passed [`check_step`]. `update` must be the
+/// function the optimizer's own loop applies, so that both compute the
+/// same values.
+pub(crate) fn update_is_finite<T: Scalar, P: Parameters<T>, G: Parameters<T>, const S: usize>(
+    parameters: &P,
+    gradients: &G,
+    states: [&G; S],
+    update: impl Fn(T, T, [T; S]) -> (T, [T; S]),
+) -> bool {
+    let mut state_slices = states.map(Parameters::slices);
+    for (p, g) in parameters.slices().zip(gradients.slices()) {
+        let s: [&[T]; S] = core::array::from_fn(|k| state_slices[k].next().unwrap_or(&[]));
+        for (i, (&p, &g)) in p.iter().zip(g).enumerate() {
+            let state = core::array::from_fn(|k| s[k].get(i).copied().unwrap_or(T::zero()));
+            let (p, state) = update(p, g, state);
+            if !finite(p) || !state.into_iter().all(finite) {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -321,5 +404,46 @@ pub(crate) mod test_util {
                 "{actual:?} != {expected:?}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::test_util::Tiny;
+
+    #[test]
+    fn largest_is_the_largest_magnitude_and_keeps_nan_and_infinity() {
+        assert_eq!(largest(&Tiny([1.0, -3.0], [2.0])), 3.0);
+        assert_eq!(largest(&Tiny([-0.0, 0.0], [-0.0])), 0.0);
+        assert_eq!(
+            largest(&Tiny([1.0, f64::NEG_INFINITY], [2.0])),
+            f64::INFINITY
+        );
+        assert!(largest(&Tiny([f64::NAN, f64::INFINITY], [2.0])).is_nan());
+        assert!(largest(&Tiny([1.0, 2.0], [-f64::NAN])).is_nan());
+        assert_eq!(f32::largest_magnitude(&[]), 0.0);
+        assert_eq!(f32::largest_magnitude(&[-f32::MAX, 1.0]), f32::MAX);
+        assert!(f32::largest_magnitude(&[f32::INFINITY, f32::NAN]).is_nan());
+    }
+
+    #[test]
+    fn bounded_leaves_room_for_rounding() {
+        assert!(bounded(0.5 * f32::MAX));
+        assert!(!bounded(0.6 * f32::MAX));
+        assert!(!bounded(f64::INFINITY));
+        assert!(!bounded(f64::NAN));
+    }
+
+    #[test]
+    fn update_is_finite_checks_every_new_value() {
+        let (p, g) = (Tiny([1.0, 2.0], [3.0]), Tiny([0.0; 2], [0.0]));
+        let state = Tiny([0.0, 0.0], [1e308]);
+        let double_state = |p: f64, _g: f64, [s]: [f64; 1]| (p, [2.0 * s]);
+        assert!(!update_is_finite(&p, &g, [&state], double_state));
+        let halve_state = |p: f64, _g: f64, [s]: [f64; 1]| (p, [0.5 * s]);
+        assert!(update_is_finite(&p, &g, [&state], halve_state));
+        let overflow_parameter = |p: f64, _g: f64, []: [f64; 0]| (p * 1e308, []);
+        assert!(!update_is_finite(&p, &g, [], overflow_parameter));
     }
 }

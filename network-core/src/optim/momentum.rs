@@ -1,6 +1,9 @@
 //! Stochastic gradient descent with heavy-ball or Nesterov momentum.
 
-use super::{ConfigError, Optimizer, StepError, check_step, decay, non_negative};
+use super::{
+    ConfigError, Optimizer, StepError, bounded, check_step, decay, largest, non_negative,
+    update_is_finite,
+};
 use crate::{Gradients, Parameters, Scalar, Zeroable};
 
 /// The hyperparameters of [`Momentum`].
@@ -108,22 +111,38 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Momentum<T, G> {
         gradients: &G,
     ) -> Result<(), StepError> {
         self.config.validate().map_err(StepError::InvalidConfig)?;
-        check_step(parameters, gradients, &[&self.velocity])?;
+        let largest_gradient = check_step(parameters, gradients, &[&self.velocity])?;
         let MomentumConfig {
             learning_rate: lr,
             momentum: mu,
             nesterov,
             weight_decay: wd,
         } = self.config;
+        let update = |p: T, g: T, v: T| {
+            let d = g + wd * p;
+            let v = mu * v + d;
+            (p - lr * if nesterov { d + mu * v } else { v }, v)
+        };
+        // |d| <= D = G + wd P, |v'| <= V' = mu V + D, |p'| <= P + lr (D + V').
+        let largest_parameter = largest(parameters);
+        let d = largest_gradient + wd * largest_parameter;
+        let v = mu * largest(&self.velocity) + d;
+        let bound = v + largest_parameter + lr * (d + v);
+        if !bounded(bound)
+            && !update_is_finite(parameters, gradients, [&self.velocity], |p, g, [v]| {
+                let (p, v) = update(p, g, v);
+                (p, [v])
+            })
+        {
+            return Err(StepError::NonFiniteUpdate);
+        }
         let slices = parameters
             .slices_mut()
             .zip(gradients.slices())
             .zip(self.velocity.slices_mut());
         for ((p, g), v) in slices {
             for ((p, &g), v) in p.iter_mut().zip(g).zip(v) {
-                let d = g + wd * *p;
-                *v = mu * *v + d;
-                *p -= lr * if nesterov { d + mu * *v } else { *v };
+                (*p, *v) = update(*p, g, *v);
             }
         }
         Ok(())

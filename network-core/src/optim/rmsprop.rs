@@ -1,6 +1,9 @@
 //! RMSProp.
 
-use super::{ConfigError, Optimizer, StepError, check_step, decay, non_negative, positive};
+use super::{
+    ConfigError, Optimizer, StepError, bounded, check_step, decay, largest, non_negative, positive,
+    update_is_finite,
+};
 use crate::{Gradients, Parameters, Scalar, Zeroable};
 
 /// The hyperparameters of [`RmsProp`]; the defaults are PyTorch's.
@@ -99,22 +102,44 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for RmsProp<T, G> {
         gradients: &G,
     ) -> Result<(), StepError> {
         self.config.validate().map_err(StepError::InvalidConfig)?;
-        check_step(parameters, gradients, &[&self.square_average])?;
+        let largest_gradient = check_step(parameters, gradients, &[&self.square_average])?;
         let RmsPropConfig {
             learning_rate: lr,
             alpha,
             epsilon: eps,
             weight_decay: wd,
         } = self.config;
+        let take = T::one() - alpha;
+        let update = |p: T, g: T, v: T| {
+            let g = g + wd * p;
+            let v = alpha * v + take * g * g;
+            (p - lr * g / (v.fast_sqrt() + eps), v)
+        };
+        // |g + wd p| <= D = G + wd P, |v'| <= V + D^2, and the denominator
+        // is at least eps: |p'| <= P + lr D / eps.
+        let largest_parameter = largest(parameters);
+        let d = largest_gradient + wd * largest_parameter;
+        let bound = d * d + largest(&self.square_average) + largest_parameter + lr * d / eps;
+        if !bounded(bound)
+            && !update_is_finite(
+                parameters,
+                gradients,
+                [&self.square_average],
+                |p, g, [v]| {
+                    let (p, v) = update(p, g, v);
+                    (p, [v])
+                },
+            )
+        {
+            return Err(StepError::NonFiniteUpdate);
+        }
         let slices = parameters
             .slices_mut()
             .zip(gradients.slices())
             .zip(self.square_average.slices_mut());
         for ((p, g), v) in slices {
             for ((p, &g), v) in p.iter_mut().zip(g).zip(v) {
-                let g = g + wd * *p;
-                *v = alpha * *v + (T::one() - alpha) * g * g;
-                *p -= lr * g / (v.fast_sqrt() + eps);
+                (*p, *v) = update(*p, g, *v);
             }
         }
         Ok(())

@@ -1,6 +1,8 @@
 //! Plain stochastic gradient descent.
 
-use super::{ConfigError, Optimizer, StepError, check_step, non_negative};
+use super::{
+    ConfigError, Optimizer, StepError, bounded, check_step, largest, non_negative, update_is_finite,
+};
 use crate::{Parameters, Scalar};
 
 /// Plain gradient descent with optional L2 weight decay:
@@ -47,27 +49,35 @@ impl<T: Scalar> Sgd<T> {
     }
 
     /// Applies one update. If a hyperparameter or any gradient is not
-    /// usable, returns an error and leaves `parameters` exactly as they
-    /// were.
+    /// usable, or an updated parameter would not be finite, returns an
+    /// error and leaves `parameters` exactly as they were.
     ///
     /// # Errors
     ///
-    /// [`StepError::InvalidConfig`], [`StepError::NonFiniteGradient`] or
-    /// [`StepError::ShapeMismatch`].
+    /// [`StepError::InvalidConfig`], [`StepError::NonFiniteGradient`],
+    /// [`StepError::NonFiniteUpdate`] or [`StepError::ShapeMismatch`].
     pub fn step<P: Parameters<T>, G: Parameters<T>>(
         &self,
         parameters: &mut P,
         gradients: &G,
     ) -> Result<(), StepError> {
         self.validate().map_err(StepError::InvalidConfig)?;
-        check_step(parameters, gradients, &[])?;
+        let largest_gradient = check_step(parameters, gradients, &[])?;
         let Sgd {
             learning_rate: lr,
             weight_decay: wd,
         } = *self;
+        let update = |p: T, g: T| p - lr * (g + wd * p);
+        let largest_parameter = largest(parameters);
+        let bound = largest_parameter + lr * (largest_gradient + wd * largest_parameter);
+        if !bounded(bound)
+            && !update_is_finite(parameters, gradients, [], |p, g, []| (update(p, g), []))
+        {
+            return Err(StepError::NonFiniteUpdate);
+        }
         for (p, g) in parameters.slices_mut().zip(gradients.slices()) {
             for (p, &g) in p.iter_mut().zip(g) {
-                *p -= lr * (g + wd * *p);
+                *p = update(*p, g);
             }
         }
         Ok(())
