@@ -63,7 +63,7 @@ fn run(svg_path: &str) -> Result<f64, Box<dyn std::error::Error>> {
 
     let mut net = Digits::<f32>::random(SEED);
     let mut grads = DigitsGradients::zeros();
-    let mut adam = Adam::new(AdamConfig::adam(2e-3));
+    let mut adam = Adam::new(AdamConfig::adam(2e-3))?;
     let config = TrainConfig::new(EPOCHS)
         .seed(SEED)
         .validation_fraction(0.1)
@@ -72,7 +72,7 @@ fn run(svg_path: &str) -> Result<f64, Box<dyn std::error::Error>> {
             epochs: EPOCHS,
             min_learning_rate: 1e-5,
         });
-    let trainer = Trainer::<SoftmaxCrossEntropy, 32>::new(config);
+    let trainer = Trainer::<SoftmaxCrossEntropy, 32>::new(config)?;
     let mut progress = Progress::new();
     let mut curve = Vec::new();
     let mut best = (f64::INFINITY, net.clone());

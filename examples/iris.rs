@@ -81,12 +81,12 @@ fn run() -> Result<f64, Box<dyn std::error::Error>> {
 
     let mut net = Iris::<f32>::random(SEED);
     let mut grads = IrisGradients::zeros();
-    let mut adamw = Adam::new(AdamConfig::adamw(0.01).with_weight_decay(0.1));
+    let mut adamw = Adam::new(AdamConfig::adamw(0.01).with_weight_decay(0.1))?;
     let config = TrainConfig::new(300)
         .seed(SEED)
         .validation_fraction(0.2)
         .early_stopping(30, 1e-4);
-    let trainer = Trainer::<SoftmaxCrossEntropy, 8>::new(config);
+    let trainer = Trainer::<SoftmaxCrossEntropy, 8>::new(config)?;
     let mut progress = Progress::new();
     let mut best = (f64::INFINITY, net.clone());
     let summary = trainer.fit(

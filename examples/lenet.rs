@@ -20,11 +20,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use network::boxed_zeroed;
 use network::dataset::Subset;
 use network::load::read_mnist;
 use network::prelude::*;
-use network::train::Progress;
+
+#[path = "common/mnist.rs"]
+mod common;
 
 network! {
     /// 1 x 28 x 28 pixels in, ten digits out.
@@ -122,41 +123,14 @@ fn run(dir: PathBuf, smoke: bool) -> ExitCode {
     );
 
     let mut net = LeNet::<f32>::random_boxed(SEED);
-    let mut grads = boxed_zeroed::<LeNetGradients<f32>>();
-    let mut adam = Adam::new_boxed(AdamConfig::adam(1e-3));
-    let config = TrainConfig::new(epochs)
-        .seed(SEED)
-        .validation_fraction(1.0 / 12.0)
-        .schedule(Schedule::Cosine {
-            epochs,
-            min_learning_rate: 1e-5,
-        });
-    let trainer = Trainer::<SoftmaxCrossEntropy, BATCH>::new(config);
-    let mut progress = Progress::new();
-    let result = trainer.fit(
-        &mut *net,
-        &mut *adam,
-        &mut *grads,
-        &train,
-        &mut vec![0; train.len()],
-        |stats, _| {
-            progress.print(stats);
-            Control::Continue
-        },
-    );
-    if let Err(error) = result {
-        eprintln!("training failed: {error}");
-        return ExitCode::FAILURE;
-    }
-    let figures = match trainer.evaluate(&*net, &test) {
-        Ok(figures) => figures,
-        Err(error) => {
-            eprintln!("evaluation failed: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    println!("test loss: {:.4}", figures.loss);
-    println!("test accuracy: {:.4}", figures.accuracy);
+    let figures =
+        match common::fit_and_test::<_, _, _, BATCH>(&mut *net, epochs, SEED, &train, &test) {
+            Ok(figures) => figures,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
     if !smoke && figures.accuracy < TARGET {
         eprintln!("below the target of {TARGET}");
         return ExitCode::FAILURE;

@@ -12,10 +12,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use network::boxed_zeroed;
 use network::load::read_mnist;
 use network::prelude::*;
-use network::train::Progress;
+
+#[path = "common/mnist.rs"]
+mod common;
 
 network! {
     /// 28x28 pixels in, ten digits out.
@@ -66,40 +67,11 @@ fn main() -> ExitCode {
     );
 
     let mut net = Mnist::<f32>::random_boxed(SEED);
-    let mut grads = boxed_zeroed::<MnistGradients<f32>>();
-    let mut adam = Adam::new_boxed(AdamConfig::adam(1e-3));
-    let config = TrainConfig::new(EPOCHS)
-        .seed(SEED)
-        .validation_fraction(1.0 / 12.0)
-        .schedule(Schedule::Cosine {
-            epochs: EPOCHS,
-            min_learning_rate: 1e-5,
-        });
-    let trainer = Trainer::<SoftmaxCrossEntropy, BATCH>::new(config);
-    let mut progress = Progress::new();
-    let result = trainer.fit(
-        &mut *net,
-        &mut *adam,
-        &mut *grads,
-        &train,
-        &mut vec![0; train.len()],
-        |stats, _| {
-            progress.print(stats);
-            Control::Continue
-        },
-    );
-    if let Err(error) = result {
-        eprintln!("training failed: {error}");
+    if let Err(error) =
+        common::fit_and_test::<_, _, _, BATCH>(&mut *net, EPOCHS, SEED, &train, &test)
+    {
+        eprintln!("error: {error}");
         return ExitCode::FAILURE;
     }
-    let figures = match trainer.evaluate(&*net, &test) {
-        Ok(figures) => figures,
-        Err(error) => {
-            eprintln!("evaluation failed: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    println!("test loss: {:.4}", figures.loss);
-    println!("test accuracy: {:.4}", figures.accuracy);
     ExitCode::SUCCESS
 }

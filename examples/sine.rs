@@ -55,7 +55,7 @@ fn grid_mse(net: &Sine) -> f32 {
 fn train(net: &mut Sine) -> Result<(), StepError> {
     let mut rng = Rng::new(11);
     let mut grads = SineGradients::zeros();
-    let mut sgd = Sgd::new(LEARNING_RATE);
+    let mut sgd = Sgd::new(LEARNING_RATE)?;
     for step in 1..=STEPS {
         let x = SMatrix::<f32, 1, BATCH>::from_fn(|_, _| rng.uniform(-PI, PI));
         let t = x.map(f32::sin);

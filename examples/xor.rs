@@ -30,7 +30,13 @@ fn main() -> ExitCode {
     let (inputs, targets) = truth_table();
     let mut xor = Xor::random(2024);
     let mut grads = XorGradients::zeros();
-    let sgd = Sgd::new(0.5);
+    let sgd = match Sgd::new(0.5) {
+        Ok(sgd) => sgd,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
 
     for epoch in 0..=3000 {
         let loss =

@@ -109,7 +109,7 @@ fn full_batch_sgd_epochs_do_not_allocate() {
     let (x, t) = xor_data();
     let mut xor = Xor::<f32>::random(2024);
     let mut grads = XorGradients::zeros();
-    let sgd = Sgd::new(0.5);
+    let sgd = Sgd::new(0.5).unwrap();
     let (n, (first, last)) = allocations(|| {
         let mut losses = (f32::NAN, f32::NAN);
         for epoch in 0..3000 {
@@ -135,7 +135,7 @@ fn full_batch_adam_epochs_do_not_allocate() {
     let mut grads = XorGradients::zeros();
     // Built outside the counted region, like the network: its moments live
     // wherever the caller puts it (here on the stack).
-    let mut adam = Adam::new(AdamConfig::adam(0.05));
+    let mut adam = Adam::new(AdamConfig::adam(0.05)).unwrap();
     let (n, (first, last)) = allocations(|| {
         let mut losses = (f32::NAN, f32::NAN);
         for epoch in 0..500 {
@@ -189,7 +189,7 @@ fn fit_allocations_with<O: Optimizer<f32, CurveGradients<f32>>>(
         Some(norm) => config.clip_norm(norm),
         None => config,
     };
-    let trainer = Trainer::<MeanSquaredError, 10>::new(config);
+    let trainer = Trainer::<MeanSquaredError, 10>::new(config).unwrap();
     let mut first = None;
     let (n, summary) = allocations(|| {
         trainer.fit(
@@ -211,14 +211,14 @@ fn fit_allocations_with<O: Optimizer<f32, CurveGradients<f32>>>(
 
 #[test]
 fn trainer_fit_with_sgd_does_not_allocate() {
-    let (n, first, last) = fit_allocations(&mut Sgd::new(0.1));
+    let (n, first, last) = fit_allocations(&mut Sgd::new(0.1).unwrap());
     assert_eq!(n, 0, "Trainer::fit with SGD allocated {n} times");
     assert!(last < first / 2.0, "loss {first} -> {last}");
 }
 
 #[test]
 fn trainer_fit_with_adam_does_not_allocate() {
-    let (n, first, last) = fit_allocations(&mut Adam::new(AdamConfig::adam(0.01)));
+    let (n, first, last) = fit_allocations(&mut Adam::new(AdamConfig::adam(0.01)).unwrap());
     assert_eq!(n, 0, "Trainer::fit with Adam allocated {n} times");
     assert!(last < first / 5.0, "loss {first} -> {last}");
 }
@@ -250,22 +250,27 @@ fn every_optimizer_option_and_schedule_trains_without_allocating() {
     ];
     for schedule in schedules {
         for clip in [None, Some(10.0)] {
-            check("SGD", Sgd::new(0.1), schedule, clip);
+            check("SGD", Sgd::new(0.1).unwrap(), schedule, clip);
             check(
                 "SGD with weight decay",
-                Sgd::new(0.1).with_weight_decay(1e-4),
+                Sgd::new(0.1).unwrap().with_weight_decay(1e-4).unwrap(),
                 schedule,
                 clip,
             );
             let momentum = MomentumConfig::new(0.05, 0.9).with_weight_decay(1e-4);
-            check("momentum", Momentum::new(momentum), schedule, clip);
+            check("momentum", Momentum::new(momentum).unwrap(), schedule, clip);
             let nesterov = MomentumConfig::nesterov(0.05, 0.9);
-            check("Nesterov", Momentum::new(nesterov), schedule, clip);
+            check("Nesterov", Momentum::new(nesterov).unwrap(), schedule, clip);
             let rmsprop = RmsPropConfig::new(0.01).with_weight_decay(1e-4);
-            check("RMSProp", RmsProp::new(rmsprop), schedule, clip);
-            check("Adam", Adam::new(AdamConfig::adam(0.01)), schedule, clip);
+            check("RMSProp", RmsProp::new(rmsprop).unwrap(), schedule, clip);
+            check(
+                "Adam",
+                Adam::new(AdamConfig::adam(0.01)).unwrap(),
+                schedule,
+                clip,
+            );
             let adamw = AdamConfig::adamw(0.01).with_weight_decay(0.01);
-            check("AdamW", Adam::new(adamw), schedule, clip);
+            check("AdamW", Adam::new(adamw).unwrap(), schedule, clip);
         }
     }
 }
@@ -278,7 +283,7 @@ fn mini_batch_epoch_with_explicit_steps_does_not_allocate() {
     let (x, t) = (x.cast::<f64>(), t.cast::<f64>());
     let mut net = Curve::<f64>::random(3);
     let mut grads = CurveGradients::zeros();
-    let sgd = Sgd::new(0.05);
+    let sgd = Sgd::new(0.05).unwrap();
     let (n, (first, last)) = allocations(|| {
         let mut epoch_loss = |net: &mut Curve<f64>| {
             let mut total = 0.0;
@@ -323,7 +328,7 @@ fn convolution_pooling_and_dropout_steps_do_not_allocate() {
     let t = SMatrix::<f32, 2, 8>::from_fn(|i, j| ((i + j) % 2) as f32);
     let mut net = Small::<f32>::random(6);
     let mut grads = SmallGradients::zeros();
-    let mut adam = Adam::new(AdamConfig::adam(0.01));
+    let mut adam = Adam::new(AdamConfig::adam(0.01)).unwrap();
     let (n, (first, last)) = allocations(|| {
         let mut step = |net: &mut Small<f32>| {
             let loss = net.loss_and_gradients_with::<SoftmaxCrossEntropy, 8, _, _>(
@@ -390,7 +395,7 @@ fn a_large_network_trains_without_allocating() {
         ((i * 7 + j * 3) % 11) as f32 / 11.0
     }));
     let t = SMatrix::<f32, 10, 32>::from_fn(|i, j| if i == j % 10 { 1.0 } else { 0.0 });
-    let sgd = Sgd::new(0.1);
+    let sgd = Sgd::new(0.1).unwrap();
     let (count, loss) = allocations(|| {
         let loss = net.loss_and_gradients::<SoftmaxCrossEntropy, 32, _, _>(&*x, &t, &mut grads);
         sgd.step(&mut *net, &*grads).map(|()| loss)

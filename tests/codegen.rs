@@ -81,7 +81,7 @@ fn trained_xor() -> Xor<f32> {
     let t = SMatrix::<f32, 1, 4>::from_column_slice(&[0., 1., 1., 0.]);
     let mut xor = Xor::<f32>::random(2024);
     let mut grads = XorGradients::zeros();
-    let sgd = Sgd::new(0.5);
+    let sgd = Sgd::new(0.5).unwrap();
     for _ in 0..3000 {
         xor.loss_and_gradients::<HalfSquaredError, 4, _, _>(&x, &t, &mut grads);
         sgd.step(&mut xor, &grads).unwrap();

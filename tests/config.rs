@@ -1,6 +1,7 @@
-//! Hyperparameters no step can use are typed errors, before anything
-//! changes: a NaN learning rate made `Sgd::step` return `Ok` with NaN
-//! weights, and `epsilon = 0` or `beta1 = 1` did the same to Adam.
+//! Hyperparameters no step can use are typed errors, when the optimizer or
+//! the trainer is built and again at every step, before anything changes: a
+//! NaN learning rate made `Sgd::step` return `Ok` with NaN weights, and
+//! `epsilon = 0` or `beta1 = 1` did the same to Adam.
 
 use network::prelude::*;
 use network::{ConfigError, StepError};
@@ -45,83 +46,196 @@ fn refused<O: Optimizer<f64, LineGradients<f64>> + Clone + core::fmt::Debug>(
     );
 }
 
+/// `result`, what a constructor returned, is the error `expected`.
+fn refused_at_build<O: core::fmt::Debug>(result: Result<O, ConfigError>, expected: ConfigError) {
+    assert!(
+        same(&result, Err::<O, _>(expected)),
+        "{result:?}, expected {expected:?}"
+    );
+}
+
+/// `build` refuses `bad`, and an optimizer built from `good` whose settings
+/// are then replaced by `bad` (its fields are public) refuses to step.
+fn refused_at_build_and_step<C: Copy, O>(
+    build: impl Fn(C) -> Result<O, ConfigError>,
+    good: C,
+    bad: C,
+    replace: impl Fn(&mut O, C),
+    expected: ConfigError,
+) where
+    O: Optimizer<f64, LineGradients<f64>> + Clone + core::fmt::Debug,
+{
+    refused_at_build(build(bad), expected);
+    let mut optimizer = build(good).unwrap();
+    replace(&mut optimizer, bad);
+    refused(optimizer, expected);
+}
+
 #[test]
 fn sgd_refuses_nan_negative_and_infinite_rates() {
-    refused(Sgd::new(f64::NAN), ConfigError::LearningRate(f64::NAN));
-    refused(Sgd::new(-0.1), ConfigError::LearningRate(-0.1));
+    for rate in [f64::NAN, -0.1, f64::INFINITY] {
+        let expected = ConfigError::LearningRate(rate);
+        refused_at_build(Sgd::new(rate), expected);
+        refused(
+            Sgd {
+                learning_rate: rate,
+                weight_decay: 0.0,
+            },
+            expected,
+        );
+    }
+    let expected = ConfigError::WeightDecay(-1.0);
+    refused_at_build(Sgd::new(0.1).unwrap().with_weight_decay(-1.0), expected);
     refused(
-        Sgd::new(f64::INFINITY),
-        ConfigError::LearningRate(f64::INFINITY),
+        Sgd {
+            learning_rate: 0.1,
+            weight_decay: -1.0,
+        },
+        expected,
     );
-    refused(
-        Sgd::new(0.1).with_weight_decay(-1.0),
-        ConfigError::WeightDecay(-1.0),
-    );
-    assert_eq!(Sgd::new(0.1).validate(), Ok(()));
+    assert_eq!(Sgd::new(0.1).unwrap().validate(), Ok(()));
 }
 
 #[test]
 fn momentum_refuses_a_momentum_outside_zero_to_one() {
-    refused(
-        Momentum::<f64, LineGradients<f64>>::new(MomentumConfig::new(0.1, 1.0)),
-        ConfigError::Momentum(1.0),
-    );
-    refused(
-        Momentum::<f64, LineGradients<f64>>::new(MomentumConfig::nesterov(0.1, -0.5)),
-        ConfigError::Momentum(-0.5),
-    );
-    refused(
-        Momentum::<f64, LineGradients<f64>>::new(MomentumConfig::new(f64::NAN, 0.9)),
-        ConfigError::LearningRate(f64::NAN),
-    );
+    let good = MomentumConfig::new(0.1, 0.9);
+    for (bad, expected) in [
+        (MomentumConfig::new(0.1, 1.0), ConfigError::Momentum(1.0)),
+        (
+            MomentumConfig::nesterov(0.1, -0.5),
+            ConfigError::Momentum(-0.5),
+        ),
+        (
+            MomentumConfig::new(f64::NAN, 0.9),
+            ConfigError::LearningRate(f64::NAN),
+        ),
+    ] {
+        refused_at_build_and_step(
+            Momentum::<f64, LineGradients<f64>>::new,
+            good,
+            bad,
+            |optimizer, config| optimizer.config = config,
+            expected,
+        );
+    }
 }
 
 #[test]
 fn rmsprop_refuses_a_bad_alpha_or_epsilon() {
-    let config = RmsPropConfig::new(0.01);
-    refused(
-        RmsProp::<f64, LineGradients<f64>>::new(RmsPropConfig {
-            alpha: 1.0,
-            ..config
-        }),
-        ConfigError::Alpha(1.0),
-    );
-    refused(
-        RmsProp::<f64, LineGradients<f64>>::new(RmsPropConfig {
-            epsilon: 0.0,
-            ..config
-        }),
-        ConfigError::Epsilon(0.0),
-    );
+    let good = RmsPropConfig::new(0.01);
+    for (bad, expected) in [
+        (
+            RmsPropConfig { alpha: 1.0, ..good },
+            ConfigError::Alpha(1.0),
+        ),
+        (
+            RmsPropConfig {
+                epsilon: 0.0,
+                ..good
+            },
+            ConfigError::Epsilon(0.0),
+        ),
+    ] {
+        refused_at_build_and_step(
+            RmsProp::<f64, LineGradients<f64>>::new,
+            good,
+            bad,
+            |optimizer, config| optimizer.config = config,
+            expected,
+        );
+    }
 }
 
 #[test]
 fn adam_refuses_beta1_of_one_and_epsilon_of_zero() {
-    let config = AdamConfig::adam(1e-3);
-    refused(
-        Adam::<f64, LineGradients<f64>>::new(config.with_betas(1.0, 0.999)),
-        ConfigError::Beta1(1.0),
-    );
-    refused(
-        Adam::<f64, LineGradients<f64>>::new(config.with_betas(0.9, 1.5)),
-        ConfigError::Beta2(1.5),
-    );
-    refused(
-        Adam::<f64, LineGradients<f64>>::new(AdamConfig {
-            epsilon: 0.0,
-            ..config
-        }),
-        ConfigError::Epsilon(0.0),
-    );
-    refused(
-        Adam::<f64, LineGradients<f64>>::new(AdamConfig::adamw(f64::NAN)),
-        ConfigError::LearningRate(f64::NAN),
-    );
+    let good = AdamConfig::adam(1e-3);
+    for (bad, expected) in [
+        (good.with_betas(1.0, 0.999), ConfigError::Beta1(1.0)),
+        (good.with_betas(0.9, 1.5), ConfigError::Beta2(1.5)),
+        (
+            AdamConfig {
+                epsilon: 0.0,
+                ..good
+            },
+            ConfigError::Epsilon(0.0),
+        ),
+        (
+            AdamConfig::adamw(f64::NAN),
+            ConfigError::LearningRate(f64::NAN),
+        ),
+    ] {
+        refused_at_build_and_step(
+            Adam::<f64, LineGradients<f64>>::new,
+            good,
+            bad,
+            |optimizer, config| optimizer.config = config,
+            expected,
+        );
+    }
     assert_eq!(AdamConfig::<f64>::adam(1e-3).validate(), Ok(()));
 }
 
 #[test]
-fn fit_refuses_bad_schedules_and_min_delta_before_training() {
+fn boxed_constructors_refuse_bad_settings_too() {
+    refused_at_build(
+        Adam::<f64, LineGradients<f64>>::new_boxed(AdamConfig::adam(-1.0)),
+        ConfigError::LearningRate(-1.0),
+    );
+    refused_at_build(
+        Momentum::<f64, LineGradients<f64>>::new_boxed(MomentumConfig::new(0.1, 2.0)),
+        ConfigError::Momentum(2.0),
+    );
+    refused_at_build(
+        RmsProp::<f64, LineGradients<f64>>::new_boxed(RmsPropConfig::new(f64::INFINITY)),
+        ConfigError::LearningRate(f64::INFINITY),
+    );
+}
+
+#[test]
+fn trainer_refuses_bad_settings_when_built() {
+    for (config, expected) in [
+        (
+            TrainConfig::new(3).validation_fraction(1.0),
+            ConfigError::ValidationFraction(1.0),
+        ),
+        (
+            TrainConfig::new(3).validation_fraction(f64::NAN),
+            ConfigError::ValidationFraction(f64::NAN),
+        ),
+        (
+            TrainConfig::new(3).validation_fraction(-0.25),
+            ConfigError::ValidationFraction(-0.25),
+        ),
+        (
+            TrainConfig::new(3).early_stopping(2, 0.0),
+            ConfigError::EarlyStoppingWithoutValidation,
+        ),
+        (
+            TrainConfig::new(3).clip_norm(0.0),
+            ConfigError::ClipNorm(0.0),
+        ),
+        (
+            TrainConfig::new(3).clip_norm(f64::NAN),
+            ConfigError::ClipNorm(f64::NAN),
+        ),
+        (
+            TrainConfig::new(3).schedule(Schedule::Exponential { gamma: -1.0 }),
+            ConfigError::Schedule(-1.0),
+        ),
+    ] {
+        refused_at_build(Trainer::<HalfSquaredError, 4>::new(config), expected);
+        assert_eq!(
+            config.validate().map_err(|e| format!("{e:?}")),
+            Err(format!("{expected:?}"))
+        );
+    }
+    assert!(
+        Trainer::<HalfSquaredError, 4>::new(TrainConfig::new(3).validation_fraction(0.25)).is_ok()
+    );
+}
+
+#[test]
+fn trainer_and_fit_refuse_bad_schedules_and_min_delta_before_training() {
     let data: Vec<([f64; 2], [f64; 1])> = (0..8)
         .map(|i| ([i as f64, 1.0], [2.0 * i as f64]))
         .collect();
@@ -145,9 +259,13 @@ fn fit_refuses_bad_schedules_and_min_delta_before_training() {
     ] {
         let (mut net, mut grads) = (Line::<f64>::random(2), LineGradients::zeros());
         let before = net.clone();
-        let result = Trainer::<HalfSquaredError, 4>::new(config).fit(
+        refused_at_build(Trainer::<HalfSquaredError, 4>::new(config), expected);
+        // `config` is a public field: `fit` checks it again.
+        let mut trainer = Trainer::<HalfSquaredError, 4>::new(TrainConfig::new(3)).unwrap();
+        trainer.config = config;
+        let result = trainer.fit(
             &mut net,
-            &mut Sgd::new(0.01),
+            &mut Sgd::new(0.01).unwrap(),
             &mut grads,
             &data[..],
             &mut [0; 8],

@@ -119,7 +119,7 @@ fn inference_is_the_network_without_dropout() {
         dropped.loss::<SigmoidCrossEntropy, 8, _, _>(&x, &t),
         kept.loss::<SigmoidCrossEntropy, 8, _, _>(&x, &t)
     );
-    let trainer = Trainer::<SigmoidCrossEntropy, 8>::new(TrainConfig::new(1));
+    let trainer = Trainer::<SigmoidCrossEntropy, 8>::new(TrainConfig::new(1)).unwrap();
     let rows: Vec<_> = (0..8)
         .map(|j| {
             let x: [f64; 3] = x.column(j).into_owned().into();
@@ -197,11 +197,11 @@ fn trainer_fit_with_dropout_is_seeded_and_learns() {
         .collect();
     let fit = || {
         let mut net = Dropped::<f64>::random(4);
-        let mut adam = Adam::new(AdamConfig::adam(0.01));
+        let mut adam = Adam::new(AdamConfig::adam(0.01)).unwrap();
         let mut grads = DroppedGradients::<f64>::zeros();
         let mut order = vec![0; rows.len()];
         let config = TrainConfig::new(60).seed(2);
-        let trainer = Trainer::<SigmoidCrossEntropy, 16>::new(config);
+        let trainer = Trainer::<SigmoidCrossEntropy, 16>::new(config).unwrap();
         let before = trainer.evaluate(&net, &rows[..]).unwrap();
         trainer
             .fit(
@@ -230,9 +230,10 @@ fn trainer_fit_with_dropout_is_seeded_and_learns() {
     let (_, mut kept) = twins(4);
     let mut order = vec![0; rows.len()];
     Trainer::<SigmoidCrossEntropy, 16>::new(TrainConfig::new(60).seed(2))
+        .unwrap()
         .fit(
             &mut kept,
-            &mut Adam::new(AdamConfig::adam(0.01)),
+            &mut Adam::new(AdamConfig::adam(0.01)).unwrap(),
             &mut KeptGradients::<f64>::zeros(),
             &rows[..],
             &mut order,
@@ -243,7 +244,7 @@ fn trainer_fit_with_dropout_is_seeded_and_learns() {
 
     // One step of the trainer equals one step taken by hand with the same
     // stream.
-    let trainer = Trainer::<SigmoidCrossEntropy, 4>::new(TrainConfig::new(1));
+    let trainer = Trainer::<SigmoidCrossEntropy, 4>::new(TrainConfig::new(1)).unwrap();
     let mut batch = Batch::<f64, 3, 2, 4>::zeros();
     batch.fill(&rows[..], &[0, 1, 2, 3]).unwrap();
     let net = Dropped::<f64>::random(4);

@@ -441,7 +441,10 @@ fn one_f32_step_lowers_the_loss<N, L, const IN: usize, const OUT: usize>(
         grads.all_finite() && grads.norm_squared() > 0.0,
         "{name}: {before}"
     );
-    Sgd::new(0.05f32).step(&mut network, &grads).unwrap();
+    Sgd::new(0.05f32)
+        .unwrap()
+        .step(&mut network, &grads)
+        .unwrap();
     let after = network.loss::<L, 4>(&x, &t);
     println!("{name} (f32): loss {before} -> {after}");
     assert!(after < before, "{name}: loss {before} -> {after}");

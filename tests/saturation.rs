@@ -96,9 +96,11 @@ fn saturated_f32_gradients_and_adam_steps_agree_with_f64() {
     let mut step64 = Saturated::<f64>::zeroed();
     let mut step32 = Saturated::<f32>::zeroed();
     Adam::new(AdamConfig::adam(1e-3))
+        .unwrap()
         .step(&mut step64, &g64)
         .unwrap();
     Adam::new(AdamConfig::adam(1e-3))
+        .unwrap()
         .step(&mut step32, &g32)
         .unwrap();
     let errors = relative_errors(step32.slices(), step64.slices());

@@ -7,7 +7,8 @@
 use network::dataset::Batch;
 use network::prelude::*;
 use network::{
-    AdamState, BatchOutcome, StepError, Summary, TrainError, boxed_zeroed, clip_global_norm,
+    AdamState, BatchOutcome, ConfigError, StepError, Summary, TrainError, boxed_zeroed,
+    clip_global_norm,
 };
 
 network! {
@@ -63,31 +64,33 @@ fn one_step_of_each_optimizer_by_hand() {
     let eps = 1e-8;
 
     let (mut line, grads) = line_and_gradients();
-    Sgd::new(0.1).step(&mut line, &grads).unwrap();
+    Sgd::new(0.1).unwrap().step(&mut line, &grads).unwrap();
     assert_line(&line, 1.0 - 0.1 * 3.0, 0.5 - 0.1 * 1.5);
 
     let (mut line, grads) = line_and_gradients();
     Sgd::new(0.1)
+        .unwrap()
         .with_weight_decay(0.2)
+        .unwrap()
         .step(&mut line, &grads)
         .unwrap();
     assert_line(&line, 1.0 - 0.1 * (3.0 + 0.2), 0.5 - 0.1 * (1.5 + 0.1));
 
     // Heavy ball: the velocity starts at zero, so step 1 is plain SGD.
     let (mut line, grads) = line_and_gradients();
-    let mut momentum = Momentum::new(MomentumConfig::new(0.1, 0.9));
+    let mut momentum = Momentum::new(MomentumConfig::new(0.1, 0.9)).unwrap();
     momentum.step(&mut line, &grads).unwrap();
     assert_line(&line, 0.7, 0.35);
 
     // Nesterov: p -= lr (g + mu v) with v = g.
     let (mut line, grads) = line_and_gradients();
-    let mut nesterov = Momentum::new(MomentumConfig::nesterov(0.1, 0.9));
+    let mut nesterov = Momentum::new(MomentumConfig::nesterov(0.1, 0.9)).unwrap();
     nesterov.step(&mut line, &grads).unwrap();
     assert_line(&line, 1.0 - 0.1 * 1.9 * 3.0, 0.5 - 0.1 * 1.9 * 1.5);
 
     // Adam, step 1: m_hat = g, v_hat = g^2, so p -= lr g / (|g| + eps).
     let (mut line, grads) = line_and_gradients();
-    let mut adam = Adam::new(AdamConfig::adam(0.1));
+    let mut adam = Adam::new(AdamConfig::adam(0.1)).unwrap();
     adam.step(&mut line, &grads).unwrap();
     assert_line(
         &line,
@@ -98,7 +101,7 @@ fn one_step_of_each_optimizer_by_hand() {
 
     // AdamW: the decay multiplies the weights by 1 - lr wd first.
     let (mut line, grads) = line_and_gradients();
-    let mut adamw = Adam::new(AdamConfig::adamw(0.1).with_weight_decay(0.01));
+    let mut adamw = Adam::new(AdamConfig::adamw(0.1).with_weight_decay(0.01)).unwrap();
     adamw.step(&mut line, &grads).unwrap();
     assert_line(
         &line,
@@ -108,7 +111,7 @@ fn one_step_of_each_optimizer_by_hand() {
 
     // RMSProp, step 1: v = (1 - alpha) g^2, so p -= lr g / (0.1 |g| + eps).
     let (mut line, grads) = line_and_gradients();
-    let mut rmsprop = RmsProp::new(RmsPropConfig::new(0.01));
+    let mut rmsprop = RmsProp::new(RmsPropConfig::new(0.01)).unwrap();
     rmsprop.step(&mut line, &grads).unwrap();
     assert_line(
         &line,
@@ -128,9 +131,10 @@ fn optimizer_state_is_what_the_rule_needs() {
     assert_eq!(size_of::<AdamState<BlobsGradients<f32>>>(), 2 * P * 4 + 8);
     assert_eq!(size_of::<AdamState<BlobsGradients<f64>>>(), 2 * P * 8 + 8);
     // Momentum: the velocity; RMSProp: the running mean of g^2.
-    let momentum = Momentum::<f32, BlobsGradients<f32>>::new(MomentumConfig::new(0.1, 0.9));
+    let momentum =
+        Momentum::<f32, BlobsGradients<f32>>::new(MomentumConfig::new(0.1, 0.9)).unwrap();
     assert_eq!(size_of_val(&momentum.velocity), P * 4);
-    let rmsprop = RmsProp::<f32, BlobsGradients<f32>>::new(RmsPropConfig::new(0.1));
+    let rmsprop = RmsProp::<f32, BlobsGradients<f32>>::new(RmsPropConfig::new(0.1)).unwrap();
     assert_eq!(size_of_val(&rmsprop.square_average), P * 4);
     // SGD keeps nothing but its two hyperparameters.
     assert_eq!(size_of::<Sgd<f32>>(), 2 * 4);
@@ -158,7 +162,7 @@ fn train_blobs<O: Optimizer<f32, BlobsGradients<f32>>>(mut optimizer: O) -> (Sum
     let data = blobs(90);
     let mut net = Blobs::<f32>::random(4);
     let mut grads = BlobsGradients::zeros();
-    let trainer = Trainer::<SoftmaxCrossEntropy, 16>::new(TrainConfig::new(30).seed(1));
+    let trainer = Trainer::<SoftmaxCrossEntropy, 16>::new(TrainConfig::new(30).seed(1)).unwrap();
     let mut first_loss = None;
     let summary = trainer
         .fit(
@@ -179,22 +183,28 @@ fn train_blobs<O: Optimizer<f32, BlobsGradients<f32>>>(mut optimizer: O) -> (Sum
 #[test]
 fn every_optimizer_learns_the_blobs() {
     let results = [
-        ("sgd", train_blobs(Sgd::new(0.5))),
+        ("sgd", train_blobs(Sgd::new(0.5).unwrap())),
         (
             "momentum",
-            train_blobs(Momentum::new(MomentumConfig::new(0.1, 0.9))),
+            train_blobs(Momentum::new(MomentumConfig::new(0.1, 0.9)).unwrap()),
         ),
         (
             "nesterov",
-            train_blobs(Momentum::new(
-                MomentumConfig::nesterov(0.1, 0.9).with_weight_decay(1e-4),
-            )),
+            train_blobs(
+                Momentum::new(MomentumConfig::nesterov(0.1, 0.9).with_weight_decay(1e-4)).unwrap(),
+            ),
         ),
-        ("adam", train_blobs(Adam::new(AdamConfig::adam(0.02)))),
-        ("adamw", train_blobs(Adam::new(AdamConfig::adamw(0.02)))),
+        (
+            "adam",
+            train_blobs(Adam::new(AdamConfig::adam(0.02)).unwrap()),
+        ),
+        (
+            "adamw",
+            train_blobs(Adam::new(AdamConfig::adamw(0.02)).unwrap()),
+        ),
         (
             "rmsprop",
-            train_blobs(RmsProp::new(RmsPropConfig::new(0.01))),
+            train_blobs(RmsProp::new(RmsPropConfig::new(0.01)).unwrap()),
         ),
     ];
     for (name, (summary, first_loss)) in results {
@@ -223,6 +233,7 @@ fn a_partial_batch_gives_the_gradients_of_its_real_samples() {
     assert_eq!(padded.fill(&data[..], &indices), Ok(3));
     let mut padded_grads = BlobsGradients::zeros();
     let padded_outcome = Trainer::<SoftmaxCrossEntropy, 5>::new(TrainConfig::new(1))
+        .unwrap()
         .loss_and_gradients(&net, &padded, &mut padded_grads, &mut Rng::new(0));
 
     // ... and the same three samples as a full batch of three.
@@ -230,6 +241,7 @@ fn a_partial_batch_gives_the_gradients_of_its_real_samples() {
     assert_eq!(full.fill(&data[..], &indices), Ok(3));
     let mut full_grads = BlobsGradients::zeros();
     let full_outcome = Trainer::<SoftmaxCrossEntropy, 3>::new(TrainConfig::new(1))
+        .unwrap()
         .loss_and_gradients(&net, &full, &mut full_grads, &mut Rng::new(0));
     let direct = net.loss::<SoftmaxCrossEntropy, 3, _, _>(&full.x, &full.t);
 
@@ -279,8 +291,8 @@ fn an_epoch_sees_every_sample_once_with_a_partial_last_batch() {
     let mut grads = BlobsGradients::zeros();
     // A zero learning rate keeps the network fixed, so the loss of the
     // epoch must equal the loss of a separate pass over all ten samples.
-    let mut sgd = Sgd::new(0.0);
-    let trainer = Trainer::<SoftmaxCrossEntropy, 4>::new(TrainConfig::new(1).seed(3));
+    let mut sgd = Sgd::new(0.0).unwrap();
+    let trainer = Trainer::<SoftmaxCrossEntropy, 4>::new(TrainConfig::new(1).seed(3)).unwrap();
     let summary = trainer
         .fit(
             &mut net,
@@ -307,7 +319,7 @@ fn an_epoch_sees_every_sample_once_with_a_partial_last_batch() {
     assert!((summary.last.train_loss - evaluation.loss).abs() < 1e-6);
     assert_eq!(summary.last.train_accuracy, evaluation.accuracy);
     // A batch size that does not divide the count, for evaluation too.
-    let by_three = Trainer::<SoftmaxCrossEntropy, 3>::new(TrainConfig::new(1));
+    let by_three = Trainer::<SoftmaxCrossEntropy, 3>::new(TrainConfig::new(1)).unwrap();
     assert!((by_three.evaluate(&net, &data[..]).unwrap().loss - evaluation.loss).abs() < 1e-6);
 }
 
@@ -317,9 +329,10 @@ fn a_non_finite_loss_stops_training_and_changes_nothing() {
     data[7].0[1] = f32::NAN;
     let mut net = Blobs::<f32>::random(5);
     let mut grads = BlobsGradients::zeros();
-    let mut adam = Adam::new(AdamConfig::adam(0.01));
+    let mut adam = Adam::new(AdamConfig::adam(0.01)).unwrap();
     // Batches of one, in order: steps 0..7 succeed, step 7 sees the NaN.
-    let trainer = Trainer::<SoftmaxCrossEntropy, 1>::new(TrainConfig::new(3).shuffle(false));
+    let trainer =
+        Trainer::<SoftmaxCrossEntropy, 1>::new(TrainConfig::new(3).shuffle(false)).unwrap();
     let error = trainer
         .fit(
             &mut net,
@@ -345,7 +358,7 @@ fn a_non_finite_loss_stops_training_and_changes_nothing() {
 
     // The same seven steps by hand give exactly the same network and state.
     let mut expected = Blobs::<f32>::random(5);
-    let mut expected_adam = Adam::new(AdamConfig::adam(0.01));
+    let mut expected_adam = Adam::new(AdamConfig::adam(0.01)).unwrap();
     let mut batch = Batch::<f32, 2, 3, 1>::zeros();
     for i in 0..7 {
         batch.fill(&data[..], &[i]).unwrap();
@@ -384,14 +397,14 @@ fn clipping_and_non_finite_gradients_in_a_step() {
     // and neither the weights nor the state move.
     grads.output.w[0] = 1e300;
     let before = line;
-    let mut adam = Adam::new(AdamConfig::adam(0.1));
+    let mut adam = Adam::new(AdamConfig::adam(0.1)).unwrap();
     assert_eq!(
         adam.step(&mut line, &grads),
         Err(StepError::NonFiniteGradient)
     );
     assert_eq!(adam.state.t, 0);
     assert_eq!(adam.state.m, LineGradients::zeros());
-    let mut rmsprop = RmsProp::new(RmsPropConfig::new(0.1));
+    let mut rmsprop = RmsProp::new(RmsPropConfig::new(0.1)).unwrap();
     assert_eq!(
         rmsprop.step(&mut line, &grads),
         Err(StepError::NonFiniteGradient)
@@ -404,12 +417,13 @@ fn schedules_set_the_learning_rate_of_each_epoch() {
     let data = blobs(30);
     let mut net = Blobs::<f32>::random(1);
     let mut grads = BlobsGradients::zeros();
-    let mut momentum = Momentum::new(MomentumConfig::new(0.1, 0.9));
+    let mut momentum = Momentum::new(MomentumConfig::new(0.1, 0.9)).unwrap();
     let schedule = Schedule::StepDecay {
         every: 2,
         factor: 0.5,
     };
-    let trainer = Trainer::<SoftmaxCrossEntropy, 8>::new(TrainConfig::new(5).schedule(schedule));
+    let trainer =
+        Trainer::<SoftmaxCrossEntropy, 8>::new(TrainConfig::new(5).schedule(schedule)).unwrap();
     let mut rates = Vec::new();
     trainer
         .fit(
@@ -444,9 +458,10 @@ fn early_stopping_and_the_callback_end_training() {
         .validation_fraction(0.25)
         .early_stopping(3, 0.0);
     let summary = Trainer::<SoftmaxCrossEntropy, 8>::new(config)
+        .unwrap()
         .fit(
             &mut net,
-            &mut Sgd::new(0.0),
+            &mut Sgd::new(0.0).unwrap(),
             &mut grads,
             &data[..],
             &mut [0; 40],
@@ -466,9 +481,10 @@ fn early_stopping_and_the_callback_end_training() {
     let initial = net;
     let mut seen = Vec::new();
     let summary = Trainer::<SoftmaxCrossEntropy, 8>::new(TrainConfig::new(50))
+        .unwrap()
         .fit(
             &mut net,
-            &mut Adam::new(AdamConfig::adam(0.01)),
+            &mut Adam::new(AdamConfig::adam(0.01)).unwrap(),
             &mut grads,
             &data[..],
             &mut [0; 40],
@@ -501,11 +517,12 @@ fn the_validation_split_is_held_out_of_training() {
     // read once per epoch after training.
     let trainer = Trainer::<SoftmaxCrossEntropy, 5>::new(
         TrainConfig::new(2).validation_fraction(0.25).seed(8),
-    );
+    )
+    .unwrap();
     trainer
         .fit(
             &mut net,
-            &mut Sgd::new(0.1),
+            &mut Sgd::new(0.1).unwrap(),
             &mut grads,
             &counting,
             &mut [0; 20],
@@ -523,20 +540,17 @@ fn bad_configurations_are_refused_before_training() {
     let mut net = Blobs::<f32>::random(1);
     let before = net;
     let mut grads = BlobsGradients::zeros();
-    let mut sgd = Sgd::new(0.1);
+    let mut sgd = Sgd::new(0.1).unwrap();
     let fit = |config: TrainConfig,
                order: &mut [usize],
                net: &mut Blobs<f32>,
                grads: &mut BlobsGradients<f32>,
                sgd: &mut Sgd<f32>| {
-        Trainer::<SoftmaxCrossEntropy, 4>::new(config).fit(
-            net,
-            sgd,
-            grads,
-            &data[..],
-            order,
-            |_, _| Control::Continue,
-        )
+        // Built with good settings, then given `config` (a public field), so
+        // that `fit`'s own checks are what is tested.
+        let mut trainer = Trainer::<SoftmaxCrossEntropy, 4>::new(TrainConfig::new(1)).unwrap();
+        trainer.config = config;
+        trainer.fit(net, sgd, grads, &data[..], order, |_, _| Control::Continue)
     };
     let cases = [
         (
@@ -550,12 +564,12 @@ fn bad_configurations_are_refused_before_training() {
         (
             TrainConfig::new(1).validation_fraction(1.0),
             10,
-            TrainError::InvalidValidationFraction(1.0),
+            TrainError::InvalidConfig(ConfigError::ValidationFraction(1.0)),
         ),
         (
             TrainConfig::new(1).validation_fraction(-0.5),
             10,
-            TrainError::InvalidValidationFraction(-0.5),
+            TrainError::InvalidConfig(ConfigError::ValidationFraction(-0.5)),
         ),
         (
             TrainConfig::new(1).validation_fraction(0.99),
@@ -564,6 +578,14 @@ fn bad_configurations_are_refused_before_training() {
         ),
         (
             TrainConfig::new(1).early_stopping(2, 0.0),
+            10,
+            TrainError::InvalidConfig(ConfigError::EarlyStoppingWithoutValidation),
+        ),
+        // A fraction that holds out none of these 10 samples.
+        (
+            TrainConfig::new(1)
+                .validation_fraction(0.01)
+                .early_stopping(2, 0.0),
             10,
             TrainError::EarlyStoppingWithoutValidation,
         ),
@@ -576,6 +598,7 @@ fn bad_configurations_are_refused_before_training() {
     }
     let empty: [([f32; 2], [f32; 3]); 0] = [];
     let error = Trainer::<SoftmaxCrossEntropy, 4>::new(TrainConfig::new(1))
+        .unwrap()
         .fit(
             &mut net,
             &mut sgd,
@@ -586,7 +609,7 @@ fn bad_configurations_are_refused_before_training() {
         )
         .unwrap_err();
     assert_eq!(error, TrainError::NoSamples);
-    // Clipping with a bad norm fails the first step, before any change.
+    // Clipping with a bad norm is refused before training.
     let error = fit(
         TrainConfig::new(1).clip_norm(0.0),
         &mut [0; 10],
@@ -595,14 +618,7 @@ fn bad_configurations_are_refused_before_training() {
         &mut sgd,
     )
     .unwrap_err();
-    assert_eq!(
-        error,
-        TrainError::Step {
-            epoch: 0,
-            batch: 0,
-            error: StepError::InvalidClipNorm
-        }
-    );
+    assert_eq!(error, TrainError::InvalidConfig(ConfigError::ClipNorm(0.0)));
     assert_eq!(net, before);
 }
 
@@ -612,9 +628,10 @@ fn same_seed_same_training() {
         let data = blobs(30);
         let mut net = Blobs::<f32>::random(6);
         let mut grads = BlobsGradients::zeros();
-        let mut adam = Adam::new(AdamConfig::adam(0.01));
+        let mut adam = Adam::new(AdamConfig::adam(0.01)).unwrap();
         let config = TrainConfig::new(3).seed(11).validation_fraction(0.2);
         Trainer::<SoftmaxCrossEntropy, 4>::new(config)
+            .unwrap()
             .fit(
                 &mut net,
                 &mut adam,
@@ -641,13 +658,17 @@ fn boxed_construction_matches_the_stack() {
     assert_eq!(*Blobs::<f32>::random_boxed(21), Blobs::random(21));
     let grads = boxed_zeroed::<BlobsGradients<f64>>();
     assert_eq!(*grads, BlobsGradients::zeros());
-    let adam = Adam::<f32, BlobsGradients<f32>>::new_boxed(AdamConfig::adam(0.1));
-    assert_eq!(*adam, Adam::new(AdamConfig::adam(0.1)));
+    let adam = Adam::<f32, BlobsGradients<f32>>::new_boxed(AdamConfig::adam(0.1)).unwrap();
+    assert_eq!(*adam, Adam::new(AdamConfig::adam(0.1)).unwrap());
     let momentum =
-        Momentum::<f32, BlobsGradients<f32>>::new_boxed(MomentumConfig::nesterov(0.1, 0.9));
-    assert_eq!(*momentum, Momentum::new(MomentumConfig::nesterov(0.1, 0.9)));
-    let rmsprop = RmsProp::<f32, BlobsGradients<f32>>::new_boxed(RmsPropConfig::new(0.1));
-    assert_eq!(*rmsprop, RmsProp::new(RmsPropConfig::new(0.1)));
+        Momentum::<f32, BlobsGradients<f32>>::new_boxed(MomentumConfig::nesterov(0.1, 0.9))
+            .unwrap();
+    assert_eq!(
+        *momentum,
+        Momentum::new(MomentumConfig::nesterov(0.1, 0.9)).unwrap()
+    );
+    let rmsprop = RmsProp::<f32, BlobsGradients<f32>>::new_boxed(RmsPropConfig::new(0.1)).unwrap();
+    assert_eq!(*rmsprop, RmsProp::new(RmsPropConfig::new(0.1)).unwrap());
 }
 
 /// 64 synthetic 28x28 images: class `k` lights up a 3-pixel-high band at row
@@ -679,13 +700,13 @@ fn a_784_128_10_network_trains_with_adam_in_a_default_test_thread() {
 
     let mut net = Mnist::<f32>::random_boxed(3);
     let mut grads = boxed_zeroed::<MnistGradients<f32>>();
-    let mut adam = Adam::<f32, MnistGradients<f32>>::new_boxed(AdamConfig::adam(1e-3));
+    let mut adam = Adam::<f32, MnistGradients<f32>>::new_boxed(AdamConfig::adam(1e-3)).unwrap();
     assert_eq!(
         size_of_val(&*adam),
         (2 * Mnist::<f32>::PARAMETERS) * 4 + 8 + size_of::<AdamConfig<f32>>()
     );
 
-    let trainer = Trainer::<SoftmaxCrossEntropy, 16>::new(TrainConfig::new(3).seed(2));
+    let trainer = Trainer::<SoftmaxCrossEntropy, 16>::new(TrainConfig::new(3).seed(2)).unwrap();
     let before = trainer.evaluate(&*net, &data).unwrap();
     let summary = trainer
         .fit(
@@ -763,12 +784,13 @@ fn a_nan_validation_loss_is_never_the_best() {
             .seed(5)
             .validation_fraction(0.25)
             .early_stopping(2, 0.0),
-    );
+    )
+    .unwrap();
     let mut losses = Vec::new();
     let summary = trainer
         .fit(
             &mut net,
-            &mut Sgd::new(0.01),
+            &mut Sgd::new(0.01).unwrap(),
             &mut grads,
             &nan_first_validation,
             &mut [0; 16],
@@ -797,7 +819,7 @@ fn a_nan_validation_loss_is_never_the_best() {
 #[test]
 fn evaluating_no_samples_is_an_error() {
     let net = Blobs::<f32>::random(2);
-    let trainer = Trainer::<SoftmaxCrossEntropy, 4>::new(TrainConfig::new(1));
+    let trainer = Trainer::<SoftmaxCrossEntropy, 4>::new(TrainConfig::new(1)).unwrap();
     let empty: &[([f32; 2], [f32; 3])] = &[];
     assert_eq!(
         trainer.evaluate(&net, empty),
@@ -809,7 +831,7 @@ fn evaluating_no_samples_is_an_error() {
 #[test]
 fn evaluating_a_non_finite_input_is_an_error_that_names_the_sample() {
     let net = Blobs::<f32>::random(2);
-    let trainer = Trainer::<SoftmaxCrossEntropy, 4>::new(TrainConfig::new(1));
+    let trainer = Trainer::<SoftmaxCrossEntropy, 4>::new(TrainConfig::new(1)).unwrap();
     let mut data = blobs(10);
     data[6].0[1] = f32::NAN;
     assert_eq!(
@@ -829,11 +851,12 @@ fn a_non_finite_validation_input_stops_fit_naming_the_sample() {
     let mut data = blobs(16);
     let trainer = Trainer::<SoftmaxCrossEntropy, 4>::new(
         TrainConfig::new(2).seed(9).validation_fraction(0.25),
-    );
+    )
+    .unwrap();
     let fit = |data: &[([f32; 2], [f32; 3])], order: &mut [usize]| {
         trainer.fit(
             &mut Blobs::<f32>::random(2),
-            &mut Sgd::new(0.01),
+            &mut Sgd::new(0.01).unwrap(),
             &mut BlobsGradients::zeros(),
             data,
             order,

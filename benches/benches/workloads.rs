@@ -62,7 +62,7 @@ fn workload_a(c: &mut Criterion) {
         "ours",
         || {
             let net = network_benches::xor(1).ours;
-            (net, ours::XorNetGradients::zeros(), Sgd::new(LR_A))
+            (net, ours::XorNetGradients::zeros(), Sgd::new(LR_A).unwrap())
         },
         |(net, grads, sgd), k| ours::xor_step(net, grads, sgd, &xs[k % 4], &ts[k % 4]),
     );
@@ -124,7 +124,7 @@ fn workload_b(c: &mut Criterion) {
         "ours",
         || {
             let net = network_benches::mlp_b(1).ours;
-            let adam = Adam::new(AdamConfig::adam(LR_B));
+            let adam = Adam::new(AdamConfig::adam(LR_B)).unwrap();
             (net, ours::NetBGradients::zeros(), adam)
         },
         |(net, grads, adam), k| {
@@ -175,7 +175,11 @@ fn workload_c(c: &mut Criterion) {
         "ours",
         || {
             let net = network_benches::mlp_c(1).ours;
-            (net, Box::new(ours::NetCGradients::zeros()), Sgd::new(LR_C))
+            (
+                net,
+                Box::new(ours::NetCGradients::zeros()),
+                Sgd::new(LR_C).unwrap(),
+            )
         },
         |(net, grads, sgd), k| {
             let k = k % BATCHES;
@@ -253,7 +257,7 @@ fn workload_lenet(c: &mut Criterion) {
         || {
             let net = ours::LeNet::random_boxed(1);
             let grads = network::boxed_zeroed::<ours::LeNetGradients>();
-            (net, grads, Adam::new_boxed(AdamConfig::adam(1e-3)))
+            (net, grads, Adam::new_boxed(AdamConfig::adam(1e-3)).unwrap())
         },
         |(net, grads, adam), k| {
             let k = k % BATCHES;

@@ -9,7 +9,7 @@ use network_benches::{BATCH_B, LR_B, best_ns, data, hand, ours};
 fn main() {
     let mut net = network_benches::mlp_b(1).ours;
     let mut grads = ours::NetBGradients::zeros();
-    let mut adam = Adam::new(AdamConfig::adam(LR_B));
+    let mut adam = Adam::new(AdamConfig::adam(LR_B)).unwrap();
     let x = ours::batch(&data::inputs::<64, BATCH_B>(1));
     let t = ours::batch(&data::one_hot::<10, BATCH_B>(2));
     let n = 2000;

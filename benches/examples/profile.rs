@@ -23,7 +23,7 @@ fn main() {
         ("A", "ours") => {
             let mut net = network_benches::xor(1).ours;
             let mut grads = ours::XorNetGradients::zeros();
-            let sgd = Sgd::new(LR_A);
+            let sgd = Sgd::new(LR_A).unwrap();
             let x = SVector::from([1.0, 0.0]);
             let t = SVector::from([1.0]);
             for _ in 0..steps {
@@ -51,7 +51,7 @@ fn main() {
         ("B", "ours") => {
             let mut net = network_benches::mlp_b(1).ours;
             let mut grads = ours::NetBGradients::zeros();
-            let mut adam = Adam::new(AdamConfig::adam(LR_B));
+            let mut adam = Adam::new(AdamConfig::adam(LR_B)).unwrap();
             let x = ours::batch(&data::inputs::<64, BATCH_B>(1));
             let t = ours::batch(&data::one_hot::<10, BATCH_B>(2));
             for _ in 0..steps {
@@ -72,7 +72,7 @@ fn main() {
         ("C", "ours") => {
             let mut net = network_benches::mlp_c(1).ours;
             let mut grads = Box::new(ours::NetCGradients::zeros());
-            let sgd = Sgd::new(LR_C);
+            let sgd = Sgd::new(LR_C).unwrap();
             let x = ours::batch(&data::inputs::<784, BATCH_C>(1));
             let t = ours::batch(&data::one_hot::<10, BATCH_C>(2));
             for _ in 0..steps {

@@ -23,7 +23,7 @@ fn with_big_stack(f: impl FnOnce() + Send + 'static) {
 #[test]
 fn xor_losses_agree() {
     let mut trio = network_benches::xor(7);
-    let sgd = Sgd::new(LR_A);
+    let sgd = Sgd::new(LR_A).unwrap();
     let mut grads = ours::XorNetGradients::zeros();
     let dev = trio.dfdx.dev.clone();
     for (x, t) in [([0.0, 1.0], 1.0), ([1.0, 1.0], 0.0), ([1.0, 0.0], 1.0)] {
@@ -63,7 +63,7 @@ fn mnist_sized_losses_agree() {
             assert!(close(*o, dfdx_out[k], 1e-4));
         }
 
-        let sgd = Sgd::new(LR_C);
+        let sgd = Sgd::new(LR_C).unwrap();
         let mut grads = Box::new(ours::NetCGradients::zeros());
         let mut ws = hand::Workspace::default();
         for _ in 0..2 {
@@ -83,7 +83,7 @@ fn adam_losses_agree() {
         let mut trio = network_benches::mlp_b(13);
         let dev = trio.dfdx.dev.clone();
         let mut grads = ours::NetBGradients::zeros();
-        let mut adam = Adam::new(AdamConfig::adam(LR_B));
+        let mut adam = Adam::new(AdamConfig::adam(LR_B)).unwrap();
         let mut hand_adam = hand::Adam::new(LR_B);
         let mut ws = hand::Workspace::default();
         for step in 0..3 {

@@ -46,14 +46,14 @@ where
 {
     let epochs = options.epochs(recipe.epochs);
     let mut grads = N::Gradients::zeros();
-    let mut adam = Adam::new(AdamConfig::adam(recipe.learning_rate));
+    let mut adam = Adam::new(AdamConfig::adam(recipe.learning_rate))?;
     let config = TrainConfig::new(epochs)
         .seed(options.seed)
         .schedule(Schedule::Cosine {
             epochs,
             min_learning_rate: 1e-5,
         });
-    let trainer = Trainer::<SoftmaxCrossEntropy, BATCH>::new(config);
+    let trainer = Trainer::<SoftmaxCrossEntropy, BATCH>::new(config)?;
     let mut progress = Progress::new();
     let summary = trainer.fit(
         net,

@@ -15,12 +15,11 @@
 //! });
 //! let mut net = Net::<f32>::random(1);
 //! let mut grads = NetGradients::<f32>::zeros();
-//! let mut adam = Adam::new(AdamConfig::adam(0.01));
+//! let mut adam = Adam::new(AdamConfig::adam(0.01))?;
 //! let mut order = [0; 40];
-//! let trainer = Trainer::<SoftmaxCrossEntropy, 8>::new(TrainConfig::new(20).validation_fraction(0.25));
+//! let trainer = Trainer::<SoftmaxCrossEntropy, 8>::new(TrainConfig::new(20).validation_fraction(0.25))?;
 //! let summary = trainer
-//!     .fit(&mut net, &mut adam, &mut grads, &data[..], &mut order, |_stats, _net| Control::Continue)
-//!     .unwrap();
+//!     .fit(&mut net, &mut adam, &mut grads, &data[..], &mut order, |_stats, _net| Control::Continue)?;
 //! assert_eq!(summary.last.train_accuracy, 1.0);
 //! assert_eq!(trainer.evaluate(&net, &data[..])?.accuracy, 1.0);
 //! # Ok::<(), network_core::TrainError>(())
@@ -62,10 +61,31 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
-    /// Checks the schedule's factors and early stopping's `min_delta`
-    /// (`fit` also checks the validation fraction, and a step the clipping
-    /// norm and the optimizer's settings).
-    fn check(&self) -> Result<(), ConfigError> {
+    /// Checks the settings: the schedule's factors (finite and above 0,
+    /// a minimum rate at least 0), early stopping's `min_delta` (finite, at
+    /// least 0) and its need for a validation split, the validation
+    /// fraction (in `[0, 1)`) and the clipping norm (finite, above 0).
+    /// [`Trainer::new`] checks them, and so does [`Trainer::fit`] (the
+    /// fields are public), before anything is trained.
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`].
+    // Inlined (it is not generic), so that a configuration written as
+    // constants stays constant through `Trainer::new` and `fit`: out of
+    // line, a firmware that uses one schedule linked every schedule's code
+    // (`pow` is 3 KB on a Cortex-M4).
+    #[inline]
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(0.0..1.0).contains(&self.validation_fraction) {
+            return Err(ConfigError::ValidationFraction(self.validation_fraction));
+        }
+        if self.patience.is_some() && self.validation_fraction == 0.0 {
+            return Err(ConfigError::EarlyStoppingWithoutValidation);
+        }
+        if let Some(norm) = self.clip_norm.filter(|n| !(n.is_finite() && *n > 0.0)) {
+            return Err(ConfigError::ClipNorm(norm));
+        }
         let factor = |v: f64| {
             if v.is_finite() && v > 0.0 {
                 Ok(())
@@ -237,9 +257,10 @@ pub enum TrainError {
     },
     /// The dataset is empty.
     NoSamples,
-    /// The validation fraction leaves no sample to train on, or is not in `[0, 1)`.
+    /// The validation fraction leaves no sample of this dataset to train on.
     InvalidValidationFraction(f64),
-    /// Early stopping was asked for without a validation split.
+    /// Early stopping was asked for, but the validation fraction holds out
+    /// no sample of this dataset.
     EarlyStoppingWithoutValidation,
     /// A setting of the [`TrainConfig`] is out of its range: nothing was
     /// trained.
@@ -272,11 +293,11 @@ impl fmt::Display for TrainError {
             TrainError::NoSamples => f.write_str("the dataset has no samples"),
             TrainError::InvalidValidationFraction(fraction) => write!(
                 f,
-                "validation fraction {fraction} must be in [0, 1) and leave at least one training sample"
+                "validation fraction {fraction} holds out every sample: none is left to train on"
             ),
-            TrainError::EarlyStoppingWithoutValidation => {
-                f.write_str("early stopping needs a validation split (validation_fraction > 0)")
-            }
+            TrainError::EarlyStoppingWithoutValidation => f.write_str(
+                "early stopping needs a validation split, but the validation fraction holds out no sample",
+            ),
             TrainError::InvalidConfig(error) => write!(f, "{error}"),
             TrainError::NonFiniteInput { sample } => {
                 write!(f, "sample {sample} has a NaN or infinite input")
@@ -296,6 +317,12 @@ impl core::error::Error for TrainError {
             TrainError::Step { error, .. } => Some(error),
             _ => None,
         }
+    }
+}
+
+impl From<ConfigError> for TrainError {
+    fn from(error: ConfigError) -> Self {
+        TrainError::InvalidConfig(error)
     }
 }
 
@@ -324,12 +351,17 @@ impl<L, const B: usize> Trainer<L, B> {
 
     /// A trainer with these settings. `B = 0` is a compile error (at code
     /// generation: `cargo build`, not `cargo check`).
-    pub fn new(config: TrainConfig) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] that [`TrainConfig::validate`] finds.
+    pub fn new(config: TrainConfig) -> Result<Self, ConfigError> {
         let () = Self::BATCH_IS_NOT_EMPTY;
-        Trainer {
+        config.validate()?;
+        Ok(Trainer {
             config,
             loss: PhantomData,
-        }
+        })
     }
 
     /// The mean loss of `batch`'s real samples, with the gradients of that
@@ -494,11 +526,8 @@ impl<L, const B: usize> Trainer<L, B> {
                 found: order.len(),
             });
         }
+        config.validate()?;
         let fraction = config.validation_fraction;
-        if !(0.0..1.0).contains(&fraction) {
-            return Err(TrainError::InvalidValidationFraction(fraction));
-        }
-        config.check().map_err(TrainError::InvalidConfig)?;
         if data.is_empty() {
             return Err(TrainError::NoSamples);
         }

@@ -8,7 +8,7 @@
 
 use network::prelude::*;
 pub use network_cortex_m_common::{
-    InstructionCounter, Micros, Xor, exit, paint_stack, stack_peak, train_xor, xor_correct,
+    InstructionCounter, Micros, Xor, exit, paint_stack, stack_peak, train_xor, valid, xor_correct,
     xor_firmware, xor_inputs,
 };
 

@@ -76,7 +76,7 @@ impl StepC {
         StepC {
             net: Mnist::random_boxed(1),
             grads: boxed_zeroed(),
-            sgd: Sgd::new(0.05),
+            sgd: Sgd::new(0.05).unwrap(),
             data: (0..4).map(batch).collect(),
         }
     }
@@ -106,7 +106,7 @@ impl StepB {
         StepB {
             net: Digits::random(1),
             grads: DigitsGradients::zeros(),
-            adam: Adam::new(AdamConfig::adam(0.01)),
+            adam: Adam::new(AdamConfig::adam(0.01)).unwrap(),
             data: (0..4).map(batch).collect(),
         }
     }

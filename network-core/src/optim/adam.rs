@@ -71,12 +71,14 @@ impl<T: Scalar> AdamConfig<T> {
 
     /// Checks the hyperparameters: a finite learning rate and weight decay,
     /// each at least 0, both betas in `[0, 1)` and a finite `epsilon` above
-    /// 0 (`beta1 = 1` or `epsilon = 0` would make the update NaN). Every
-    /// step checks them too, before it changes anything.
+    /// 0 (`beta1 = 1` or `epsilon = 0` would make the update NaN).
+    /// [`Adam::new`] checks them, and so does every step, before it changes
+    /// anything.
     ///
     /// # Errors
     ///
     /// The first [`ConfigError`].
+    #[inline]
     pub fn validate(&self) -> Result<(), ConfigError> {
         non_negative(self.learning_rate, ConfigError::LearningRate)?;
         decay(self.beta1, ConfigError::Beta1)?;
@@ -123,15 +125,21 @@ pub struct Adam<T: Scalar, G> {
 
 impl<T: Scalar, G: Gradients<T>> Adam<T, G> {
     /// An optimizer with zero moments.
-    pub fn new(config: AdamConfig<T>) -> Self {
-        Adam {
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] that [`AdamConfig::validate`] finds: nothing
+    /// is built from settings no step could use.
+    pub fn new(config: AdamConfig<T>) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Adam {
             config,
             state: AdamState {
                 m: G::zeros(),
                 v: G::zeros(),
                 t: 0,
             },
-        }
+        })
     }
 }
 
@@ -139,10 +147,16 @@ impl<T: Scalar, G: Gradients<T>> Adam<T, G> {
 impl<T: Scalar + Zeroable, G: Zeroable> Adam<T, G> {
     /// Like [`Adam::new`], built directly on the heap: the moments of a large
     /// network never pass through the stack.
-    pub fn new_boxed(config: AdamConfig<T>) -> alloc::boxed::Box<Self> {
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] that [`AdamConfig::validate`] finds: nothing
+    /// is built from settings no step could use.
+    pub fn new_boxed(config: AdamConfig<T>) -> Result<alloc::boxed::Box<Self>, ConfigError> {
+        config.validate()?;
         let mut optimizer = crate::boxed_zeroed::<Self>();
         optimizer.config = config;
-        optimizer
+        Ok(optimizer)
     }
 }
 
@@ -302,7 +316,7 @@ mod tests {
     /// `f32`, `1 - 0.999` is `1.3e-5` off).
     #[test]
     fn f32_constants_are_formed_in_f64() {
-        let mut adam = Adam::<f32, Pair>::new(AdamConfig::adam(1e-3));
+        let mut adam = Adam::<f32, Pair>::new(AdamConfig::adam(1e-3)).unwrap();
         let mut p = Pair([0.5, -0.5]);
         adam.step(&mut p, &Pair([1.0, 1.0])).unwrap();
         assert_eq!(adam.state.m.0, [0.1f32; 2]);
@@ -356,7 +370,7 @@ mod tests {
         // almost exactly lr against the sign of g, whatever g's size.
         let mut p = Tiny([1.0, -2.0], [0.5]);
         let g = Tiny([0.1, -30.0], [1e-3]);
-        let mut adam = Adam::<f64, Tiny>::new(AdamConfig::adam(0.01));
+        let mut adam = Adam::<f64, Tiny>::new(AdamConfig::adam(0.01)).unwrap();
         adam.step(&mut p, &g).unwrap();
         let eps = 1e-8;
         assert_close(
@@ -380,7 +394,7 @@ mod tests {
             AdamConfig::adam(0.05).with_betas(0.5, 0.75),
         ] {
             let mut p = Tiny([1.0, -2.0], [0.5]);
-            let mut adam = Adam::<f64, Tiny>::new(config);
+            let mut adam = Adam::<f64, Tiny>::new(config).unwrap();
             let mut expected = [[1.0, 0.0, 0.0], [-2.0, 0.0, 0.0], [0.5, 0.0, 0.0]];
             let grads = [[0.3, -0.2, 0.1], [0.5, 0.5, -1.0], [-0.1, 0.0, 0.7]];
             for (step, g) in grads.iter().enumerate() {
@@ -399,7 +413,7 @@ mod tests {
     fn adamw_decays_weights_without_gradient() {
         // With g = 0 only the decoupled decay acts: p *= 1 - lr wd.
         let mut p = Tiny([1.0, -2.0], [0.5]);
-        let mut adamw = Adam::<f64, Tiny>::new(AdamConfig::adamw(0.1));
+        let mut adamw = Adam::<f64, Tiny>::new(AdamConfig::adamw(0.1)).unwrap();
         adamw.step(&mut p, &Tiny::zeros()).unwrap();
         assert_close(values(&p), [0.999, -1.998, 0.4995]);
     }
@@ -407,7 +421,7 @@ mod tests {
     #[test]
     fn failed_step_changes_neither_weights_nor_state() {
         let mut p = Tiny([1.0, -2.0], [0.5]);
-        let mut adam = Adam::<f64, Tiny>::new(AdamConfig::adam(0.01));
+        let mut adam = Adam::<f64, Tiny>::new(AdamConfig::adam(0.01)).unwrap();
         adam.step(&mut p, &Tiny([0.1, 0.2], [0.3])).unwrap();
         let (p_before, state_before) = (p, adam.state.clone());
         for bad in [f64::NAN, f64::NEG_INFINITY, 1e200] {
@@ -421,12 +435,14 @@ mod tests {
     #[test]
     fn reset_forgets_the_moments() {
         let mut p = Tiny([1.0, -2.0], [0.5]);
-        let mut adam = Adam::<f64, Tiny>::new(AdamConfig::adam(0.01));
+        let mut adam = Adam::<f64, Tiny>::new(AdamConfig::adam(0.01)).unwrap();
         adam.step(&mut p, &Tiny([0.1, 0.2], [0.3])).unwrap();
         adam.reset();
         assert_eq!(
             adam.state,
-            Adam::<f64, Tiny>::new(AdamConfig::adam(0.01)).state
+            Adam::<f64, Tiny>::new(AdamConfig::adam(0.01))
+                .unwrap()
+                .state
         );
     }
 

@@ -18,9 +18,12 @@
 //!
 //! # Failed steps change nothing
 //!
-//! A step first checks its optimizer's settings (each has a `validate`
-//! that can be called when it is built: a finite learning rate and weight
-//! decay of at least 0, decays in `[0, 1)`, an `epsilon` above 0), then
+//! An optimizer is built only from settings a step can use: `new` returns
+//! a [`ConfigError`] otherwise (a finite learning rate and weight decay of
+//! at least 0, decays in `[0, 1)`, an `epsilon` above 0; each
+//! configuration's `validate` says the same). A step checks the settings
+//! again (the fields are public, and a schedule sets the learning rate
+//! between steps), then
 //! that every gradient `g` and its square are finite, then that the update
 //! leaves every parameter and every state value finite. If not, it returns
 //! [`StepError::InvalidConfig`], [`StepError::NonFiniteGradient`] or
@@ -28,8 +31,7 @@
 //! optimizer's state (moments, step counter) change, bit for bit, so
 //! training can resume from exactly where it was. (A NaN learning rate,
 //! `epsilon = 0` or `beta1 = 1` once gave `Ok` and NaN weights, and a huge
-//! learning rate `Ok` and infinite ones.) The settings are checked at every
-//! step because a schedule sets the learning rate between steps.
+//! learning rate `Ok` and infinite ones.)
 //!
 //! The update is checked without being computed twice: from the largest
 //! `|p|`, `|g|` and `|state|` (one pass each, an integer maximum that
@@ -48,14 +50,15 @@
 //!
 //! let mut net = Net::<f32>::random(1);
 //! let mut grads = NetGradients::<f32>::zeros();
-//! let mut adam = Adam::new(AdamConfig::adam(1e-3));
+//! let mut adam = Adam::new(AdamConfig::adam(1e-3))?;
 //! let x = SMatrix::<f32, 2, 4>::from_column_slice(&[0., 0., 0., 1., 1., 0., 1., 1.]);
 //! let t = SMatrix::<f32, 3, 4>::from_column_slice(&[
 //!     1., 0., 0., 0., 1., 0., 0., 1., 0., 0., 0., 1.,
 //! ]);
 //! let loss = net.loss_and_gradients::<SoftmaxCrossEntropy, 4, _, _>(&x, &t, &mut grads);
 //! assert!(loss.is_finite());
-//! adam.step(&mut net, &grads).unwrap();
+//! adam.step(&mut net, &grads)?;
+//! # Ok::<(), network_core::StepError>(())
 //! ```
 
 use core::fmt;
@@ -121,6 +124,12 @@ impl fmt::Display for StepError {
 
 impl core::error::Error for StepError {}
 
+impl From<ConfigError> for StepError {
+    fn from(error: ConfigError) -> Self {
+        StepError::InvalidConfig(error)
+    }
+}
+
 /// A hyperparameter out of its range, with its value: what each
 /// optimizer's `validate` reports, and what a step refuses to run with
 /// ([`StepError::InvalidConfig`]) before it changes anything.
@@ -146,11 +155,23 @@ pub enum ConfigError {
     Schedule(f64),
     /// Early stopping's `min_delta` must be finite and at least 0.
     MinDelta(f64),
+    /// The validation fraction must be in `[0, 1)`.
+    ValidationFraction(f64),
+    /// The maximum norm of gradient clipping must be finite and above 0.
+    ClipNorm(f64),
+    /// Early stopping needs a validation split (a validation fraction
+    /// above 0).
+    EarlyStoppingWithoutValidation,
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (name, value, range) = match *self {
+            ConfigError::EarlyStoppingWithoutValidation => {
+                return f.write_str(
+                    "early stopping needs a validation split: set a validation fraction above 0",
+                );
+            }
             ConfigError::LearningRate(v) => ("learning rate", v, "a finite number of at least 0"),
             ConfigError::WeightDecay(v) => ("weight decay", v, "a finite number of at least 0"),
             ConfigError::Momentum(v) => ("momentum", v, "in [0, 1)"),
@@ -168,6 +189,8 @@ impl fmt::Display for ConfigError {
                 v,
                 "a finite number of at least 0",
             ),
+            ConfigError::ValidationFraction(v) => ("validation fraction", v, "in [0, 1)"),
+            ConfigError::ClipNorm(v) => ("maximum gradient norm", v, "a finite number above 0"),
         };
         write!(f, "the {name} is {value}, but must be {range}")
     }

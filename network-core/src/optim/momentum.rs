@@ -47,12 +47,13 @@ impl<T: Scalar> MomentumConfig<T> {
     }
 
     /// Checks the hyperparameters: a finite learning rate and weight decay,
-    /// each at least 0, and a momentum in `[0, 1)`. Every step checks them
-    /// too, before it changes anything.
+    /// each at least 0, and a momentum in `[0, 1)`. [`Momentum::new`] checks
+    /// them, and so does every step, before it changes anything.
     ///
     /// # Errors
     ///
     /// The first [`ConfigError`].
+    #[inline]
     pub fn validate(&self) -> Result<(), ConfigError> {
         non_negative(self.learning_rate, ConfigError::LearningRate)?;
         decay(self.momentum.to_f64(), ConfigError::Momentum)?;
@@ -81,11 +82,17 @@ pub struct Momentum<T: Scalar, G> {
 
 impl<T: Scalar, G: Gradients<T>> Momentum<T, G> {
     /// An optimizer with zero velocity.
-    pub fn new(config: MomentumConfig<T>) -> Self {
-        Momentum {
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] that [`MomentumConfig::validate`] finds: nothing
+    /// is built from settings no step could use.
+    pub fn new(config: MomentumConfig<T>) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Momentum {
             config,
             velocity: G::zeros(),
-        }
+        })
     }
 }
 
@@ -93,10 +100,16 @@ impl<T: Scalar, G: Gradients<T>> Momentum<T, G> {
 impl<T: Scalar + Zeroable, G: Zeroable> Momentum<T, G> {
     /// Like [`Momentum::new`], built directly on the heap: the velocity of a
     /// large network never passes through the stack.
-    pub fn new_boxed(config: MomentumConfig<T>) -> alloc::boxed::Box<Self> {
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] that [`MomentumConfig::validate`] finds: nothing
+    /// is built from settings no step could use.
+    pub fn new_boxed(config: MomentumConfig<T>) -> Result<alloc::boxed::Box<Self>, ConfigError> {
+        config.validate()?;
         let mut optimizer = crate::boxed_zeroed::<Self>();
         optimizer.config = config;
-        optimizer
+        Ok(optimizer)
     }
 }
 
@@ -170,7 +183,7 @@ mod tests {
     fn heavy_ball_two_steps_by_hand() {
         let mut p = Tiny([1.0, -2.0], [0.5]);
         let g = Tiny([0.1, 0.2], [-0.4]);
-        let mut opt = Momentum::<f64, Tiny>::new(MomentumConfig::new(0.1, 0.9));
+        let mut opt = Momentum::<f64, Tiny>::new(MomentumConfig::new(0.1, 0.9)).unwrap();
         opt.step(&mut p, &g).unwrap();
         // v = g; p = p - 0.1 g
         assert_close(values(&opt.velocity), [0.1, 0.2, -0.4]);
@@ -186,7 +199,7 @@ mod tests {
         let mut p = Tiny([1.0, -2.0], [0.5]);
         let g = Tiny([0.1, 0.2], [-0.4]);
         let config = MomentumConfig::nesterov(0.1, 0.9).with_weight_decay(0.01);
-        let mut opt = Momentum::<f64, Tiny>::new(config);
+        let mut opt = Momentum::<f64, Tiny>::new(config).unwrap();
         opt.step(&mut p, &g).unwrap();
         // d = g + 0.01 p = [0.11, 0.18, -0.395]; v = d; p -= 0.1 (d + 0.9 d)
         let d = [0.11, 0.18, -0.395];
@@ -200,7 +213,7 @@ mod tests {
     #[test]
     fn failed_step_keeps_velocity() {
         let mut p = Tiny([1.0, -2.0], [0.5]);
-        let mut opt = Momentum::<f64, Tiny>::new(MomentumConfig::new(0.1, 0.9));
+        let mut opt = Momentum::<f64, Tiny>::new(MomentumConfig::new(0.1, 0.9)).unwrap();
         opt.step(&mut p, &Tiny([0.1, 0.2], [-0.4])).unwrap();
         let (p_before, v_before) = (p, opt.velocity);
         let bad = Tiny([0.1, f64::NAN], [-0.4]);
@@ -211,7 +224,7 @@ mod tests {
     #[test]
     fn state_is_one_value_per_parameter() {
         assert_eq!(core::mem::size_of::<Tiny>(), 3 * 8);
-        let opt = Momentum::<f64, Tiny>::new(MomentumConfig::new(0.1, 0.9));
+        let opt = Momentum::<f64, Tiny>::new(MomentumConfig::new(0.1, 0.9)).unwrap();
         assert_eq!(core::mem::size_of_val(&opt.velocity), 3 * 8);
     }
 }

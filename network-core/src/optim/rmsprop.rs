@@ -40,11 +40,13 @@ impl<T: Scalar> RmsPropConfig<T> {
 
     /// Checks the hyperparameters: a finite learning rate and weight decay,
     /// each at least 0, `alpha` in `[0, 1)` and a finite `epsilon` above 0.
-    /// Every step checks them too, before it changes anything.
+    /// The optimizer's constructors check them, and so does every step,
+    /// before it changes anything.
     ///
     /// # Errors
     ///
     /// The first [`ConfigError`].
+    #[inline]
     pub fn validate(&self) -> Result<(), ConfigError> {
         non_negative(self.learning_rate, ConfigError::LearningRate)?;
         decay(self.alpha.to_f64(), ConfigError::Alpha)?;
@@ -73,21 +75,33 @@ pub struct RmsProp<T: Scalar, G> {
 
 impl<T: Scalar, G: Gradients<T>> RmsProp<T, G> {
     /// An optimizer whose running mean starts at zero.
-    pub fn new(config: RmsPropConfig<T>) -> Self {
-        RmsProp {
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] that [`RmsPropConfig::validate`] finds: nothing
+    /// is built from settings no step could use.
+    pub fn new(config: RmsPropConfig<T>) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(RmsProp {
             config,
             square_average: G::zeros(),
-        }
+        })
     }
 }
 
 #[cfg(feature = "alloc")]
 impl<T: Scalar + Zeroable, G: Zeroable> RmsProp<T, G> {
     /// Like [`RmsProp::new`], built directly on the heap.
-    pub fn new_boxed(config: RmsPropConfig<T>) -> alloc::boxed::Box<Self> {
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] that [`RmsPropConfig::validate`] finds: nothing
+    /// is built from settings no step could use.
+    pub fn new_boxed(config: RmsPropConfig<T>) -> Result<alloc::boxed::Box<Self>, ConfigError> {
+        config.validate()?;
         let mut optimizer = crate::boxed_zeroed::<Self>();
         optimizer.config = config;
-        optimizer
+        Ok(optimizer)
     }
 }
 
@@ -166,7 +180,7 @@ mod tests {
     #[test]
     fn two_steps_by_hand() {
         let mut p = Tiny([1.0, -2.0], [0.5]);
-        let mut opt = RmsProp::<f64, Tiny>::new(RmsPropConfig::new(0.01));
+        let mut opt = RmsProp::<f64, Tiny>::new(RmsPropConfig::new(0.01)).unwrap();
         let g = Tiny([0.1, -0.2], [0.0]);
         opt.step(&mut p, &g).unwrap();
         // v = 0.01 g^2, so g / sqrt(v) = sign(g) * 10.
@@ -196,7 +210,7 @@ mod tests {
     fn weight_decay_adds_to_the_gradient() {
         let mut p = Tiny([1.0, -2.0], [0.5]);
         let config = RmsPropConfig::new(0.01).with_weight_decay(0.5);
-        let mut opt = RmsProp::<f64, Tiny>::new(config);
+        let mut opt = RmsProp::<f64, Tiny>::new(config).unwrap();
         opt.step(&mut p, &Tiny::zeros()).unwrap();
         // g = 0.5 p, v = 0.01 g^2: each weight moves by lr * 10 towards zero.
         let eps = 1e-8;
@@ -207,7 +221,7 @@ mod tests {
     #[test]
     fn failed_step_changes_nothing() {
         let mut p = Tiny([1.0, -2.0], [0.5]);
-        let mut opt = RmsProp::<f64, Tiny>::new(RmsPropConfig::new(0.01));
+        let mut opt = RmsProp::<f64, Tiny>::new(RmsPropConfig::new(0.01)).unwrap();
         opt.step(&mut p, &Tiny([0.1, 0.2], [0.3])).unwrap();
         let before = (p, opt.square_average);
         let bad = Tiny([f64::INFINITY, 0.2], [0.3]);
@@ -217,7 +231,7 @@ mod tests {
 
     #[test]
     fn state_is_one_value_per_parameter() {
-        let opt = RmsProp::<f64, Tiny>::new(RmsPropConfig::new(0.01));
+        let opt = RmsProp::<f64, Tiny>::new(RmsPropConfig::new(0.01)).unwrap();
         assert_eq!(core::mem::size_of_val(&opt.square_average), 3 * 8);
     }
 }

@@ -8,7 +8,7 @@
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use network::prelude::*;
-use network_cortex_m4::{Micros, exit, paint_stack, stack_peak};
+use network_cortex_m4::{Micros, exit, paint_stack, stack_peak, valid};
 
 network! {
     /// 3 axes x 32 readings in, two motions out (122 parameters).
@@ -35,9 +35,11 @@ fn main() -> ! {
     let test = windows(2);
     let mut net = Motion::<f32>::random(3);
     let mut grads = MotionGradients::zeros();
-    let mut adam = Adam::new(AdamConfig::adam(0.02));
+    let mut adam = valid(Adam::new(AdamConfig::adam(0.02)));
     let mut order = [0usize; WINDOWS];
-    let trainer = Trainer::<SoftmaxCrossEntropy, 8>::new(TrainConfig::new(EPOCHS).seed(4));
+    let trainer = valid(Trainer::<SoftmaxCrossEntropy, 8>::new(
+        TrainConfig::new(EPOCHS).seed(4),
+    ));
     let fitted = trainer.fit(
         &mut net,
         &mut adam,

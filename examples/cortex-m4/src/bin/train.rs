@@ -19,7 +19,7 @@ use network::serialize::{from_bytes, serialized_size, to_bytes};
 use network_cortex_m4::{
     CPU_HZ, Calibration, CalibrationGradients, InstructionCounter, XOR_IN_FLASH, adc_reading,
     calibration_input, calibration_max_error, calibration_samples, celsius_of_output, exit,
-    paint_stack, stack_peak, train_xor, xor_correct, xor_inputs,
+    paint_stack, stack_peak, train_xor, valid, xor_correct, xor_inputs,
 };
 
 const CALIBRATION_EPOCHS: usize = 6000;
@@ -98,13 +98,13 @@ fn train_calibration() -> (Calibration<f32>, f32) {
     let mut order = [0usize; 32];
     let mut net = Calibration::<f32>::random(1);
     let mut grads = CalibrationGradients::zeros();
-    let mut adam = Adam::new(AdamConfig::adam(0.05));
-    let trainer = Trainer::<MeanSquaredError, 32>::new(
+    let mut adam = valid(Adam::new(AdamConfig::adam(0.05)));
+    let trainer = valid(Trainer::<MeanSquaredError, 32>::new(
         TrainConfig::new(CALIBRATION_EPOCHS).schedule(Schedule::Cosine {
             epochs: CALIBRATION_EPOCHS,
             min_learning_rate: 0.0,
         }),
-    );
+    ));
     let fitted = trainer.fit(
         &mut net,
         &mut adam,
