@@ -17,8 +17,8 @@
 //!   Xavier/He initialisation; [`check_gradients`]: back-propagation against
 //!   finite differences.
 //! - [`Optimizer`]: [`Sgd`], [`Momentum`] (heavy-ball, Nesterov), [`Adam`]
-//!   (and AdamW), [`RmsProp`]; [`Schedule`]: learning-rate schedules;
-//!   [`clip_global_norm`].
+//!   (and AdamW), [`RmsProp`], [`IRpropMinus`] (full batch); [`Schedule`]:
+//!   learning-rate schedules; [`clip_global_norm`].
 //! - [`dataset`] and [`train`]: datasets over slices, seeded shuffling,
 //!   constant-size mini-batches and a [`Trainer`] with validation, early
 //!   stopping and a per-epoch callback.
@@ -87,8 +87,8 @@ pub use loss::{
 pub use network::{Cache, Deterministic, Gradients, Network, NonFiniteInput, Parameters};
 pub use noise::Noise;
 pub use optim::{
-    Adam, AdamConfig, AdamState, ConfigError, Momentum, MomentumConfig, Optimizer, RmsProp,
-    RmsPropConfig, Sgd, StepError,
+    Adam, AdamConfig, AdamState, ConfigError, IRpropConfig, IRpropMinus, Momentum, MomentumConfig,
+    Optimizer, RmsProp, RmsPropConfig, Sgd, StepError,
 };
 pub use scalar::Scalar;
 pub use schedule::Schedule;

@@ -12,6 +12,7 @@
 //! | [`Momentum`] | 1 x parameters | heavy-ball or Nesterov momentum |
 //! | [`Adam`] | 2 x parameters + a step counter | Adam, or AdamW with decoupled decay |
 //! | [`RmsProp`] | 1 x parameters | running mean of `g^2` |
+//! | [`IRpropMinus`] | 2 x parameters | iRPROP−: a step size per parameter from the signs of `g` (full batch) |
 //!
 //! The rules follow PyTorch's `torch.optim` (same defaults, same order of
 //! operations), so a configuration carries over.
@@ -68,11 +69,13 @@ use crate::{Parameters, Scalar};
 mod adam;
 mod momentum;
 mod rmsprop;
+mod rprop;
 mod sgd;
 
 pub use adam::{Adam, AdamConfig, AdamState};
 pub use momentum::{Momentum, MomentumConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use rprop::{IRpropConfig, IRpropMinus};
 pub use sgd::Sgd;
 
 /// Why a training step refused to touch the parameters.
@@ -162,6 +165,18 @@ pub enum ConfigError {
     /// Early stopping needs a validation split (a validation fraction
     /// above 0).
     EarlyStoppingWithoutValidation,
+    /// iRPROP−'s growth factor `eta_plus` must be finite and above 1.
+    EtaPlus(f64),
+    /// iRPROP−'s shrink factor `eta_minus` must be in `(0, 1)`.
+    EtaMinus(f64),
+    /// iRPROP−'s smallest step `min_step` must be finite and above 0.
+    MinStep(f64),
+    /// iRPROP−'s largest step `max_step` must be finite and at least
+    /// `min_step`.
+    MaxStep(f64),
+    /// iRPROP−'s `initial_step` must be finite, at least `min_step` and at
+    /// most `max_step`.
+    InitialStep(f64),
 }
 
 impl fmt::Display for ConfigError {
@@ -191,6 +206,19 @@ impl fmt::Display for ConfigError {
             ),
             ConfigError::ValidationFraction(v) => ("validation fraction", v, "in [0, 1)"),
             ConfigError::ClipNorm(v) => ("maximum gradient norm", v, "a finite number above 0"),
+            ConfigError::EtaPlus(v) => ("eta_plus", v, "a finite number above 1"),
+            ConfigError::EtaMinus(v) => ("eta_minus", v, "in (0, 1)"),
+            ConfigError::MinStep(v) => ("minimum step", v, "a finite number above 0"),
+            ConfigError::MaxStep(v) => (
+                "maximum step",
+                v,
+                "a finite number of at least the minimum step",
+            ),
+            ConfigError::InitialStep(v) => (
+                "initial step",
+                v,
+                "a finite number between the minimum and the maximum step",
+            ),
         };
         write!(f, "the {name} is {value}, but must be {range}")
     }
@@ -401,6 +429,9 @@ pub(crate) mod test_util {
             Tiny([0.0; 2], [0.0])
         }
     }
+
+    // SAFETY: `Tiny` is two arrays of `f64`, valid when all zero.
+    unsafe impl crate::Zeroable for Tiny {}
 
     /// `Tiny` with a different slice split, for shape checks.
     #[derive(Clone, Copy, Debug, PartialEq)]
