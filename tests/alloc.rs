@@ -153,6 +153,30 @@ fn full_batch_adam_epochs_do_not_allocate() {
     assert!(last < first / 10.0, "loss {first} -> {last}");
 }
 
+#[test]
+fn full_batch_irprop_epochs_do_not_allocate() {
+    let (x, t) = xor_data();
+    let mut xor = Xor::<f32>::random(2024);
+    let mut grads = XorGradients::zeros();
+    // Its previous gradients and step sizes live with the optimizer, built
+    // outside the counted region.
+    let mut rprop = IRpropMinus::new(IRpropConfig::new()).unwrap();
+    let (n, (first, last)) = allocations(|| {
+        let mut losses = (f32::NAN, f32::NAN);
+        for epoch in 0..300 {
+            let loss = xor.loss_and_gradients::<HalfSquaredError, 4, _, _>(&x, &t, &mut grads);
+            rprop.step(&mut xor, &grads).unwrap();
+            if epoch == 0 {
+                losses.0 = loss;
+            }
+            losses.1 = loss;
+        }
+        losses
+    });
+    assert_eq!(n, 0, "iRPROP- training allocated {n} times");
+    assert!(last < first / 10.0, "loss {first} -> {last}");
+}
+
 /// 64 `(x, sin 3x)` samples as a dataset of arrays.
 fn curve_samples() -> [([f32; 1], [f32; 1]); 64] {
     core::array::from_fn(|j| {
@@ -271,6 +295,10 @@ fn every_optimizer_option_and_schedule_trains_without_allocating() {
             );
             let adamw = AdamConfig::adamw(0.01).with_weight_decay(0.01);
             check("AdamW", Adam::new(adamw).unwrap(), schedule, clip);
+            // Mini-batches, although iRPROP− is meant for full batches: the
+            // allocation count is what is checked here.
+            let rprop = IRpropMinus::new(IRpropConfig::new()).unwrap();
+            check("iRPROP-", rprop, schedule, clip);
         }
     }
 }

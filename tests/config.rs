@@ -147,6 +147,45 @@ fn rmsprop_refuses_a_bad_alpha_or_epsilon() {
 }
 
 #[test]
+fn irprop_refuses_bad_factors_and_step_bounds_in_new_and_in_step() {
+    let config = IRpropConfig::<f64>::new();
+    // Built valid, then given the bad configuration, as a caller may set
+    // `config` between steps.
+    let with = |bad: IRpropConfig<f64>| {
+        let mut rprop = IRpropMinus::<f64, LineGradients<f64>>::new(config).unwrap();
+        rprop.config = bad;
+        rprop
+    };
+    let cases = [
+        (config.with_factors(1.0, 0.5), ConfigError::EtaPlus(1.0)),
+        (config.with_factors(1.2, 1.5), ConfigError::EtaMinus(1.5)),
+        (
+            config.with_step_bounds(0.0, 50.0),
+            ConfigError::MinStep(0.0),
+        ),
+        (config.with_step_bounds(1.0, 0.5), ConfigError::MaxStep(0.5)),
+        (
+            config.with_initial_step(51.0),
+            ConfigError::InitialStep(51.0),
+        ),
+        (
+            config.with_learning_rate(f64::NAN),
+            ConfigError::LearningRate(f64::NAN),
+        ),
+    ];
+    for (bad, expected) in cases {
+        let built = IRpropMinus::<f64, LineGradients<f64>>::new(bad).map(|_| ());
+        assert!(same(built, Err::<(), _>(expected)), "{expected:?}");
+        refused(with(bad), expected);
+    }
+    assert_eq!(config.validate(), Ok(()));
+    assert_eq!(
+        ConfigError::EtaMinus(1.5).to_string(),
+        "the eta_minus is 1.5, but must be in (0, 1)"
+    );
+}
+
+#[test]
 fn adam_refuses_beta1_of_one_and_epsilon_of_zero() {
     let good = AdamConfig::adam(1e-3);
     for (bad, expected) in [

@@ -136,6 +136,10 @@ fn optimizer_state_is_what_the_rule_needs() {
     assert_eq!(size_of_val(&momentum.velocity), P * 4);
     let rmsprop = RmsProp::<f32, BlobsGradients<f32>>::new(RmsPropConfig::new(0.1)).unwrap();
     assert_eq!(size_of_val(&rmsprop.square_average), P * 4);
+    // iRPROP−: the previous gradients and the step sizes.
+    let rprop = IRpropMinus::<f32, BlobsGradients<f32>>::new(IRpropConfig::new()).unwrap();
+    assert_eq!(size_of_val(&rprop.previous_gradients), P * 4);
+    assert_eq!(size_of_val(&rprop.step_sizes), P * 4);
     // SGD keeps nothing but its two hyperparameters.
     assert_eq!(size_of::<Sgd<f32>>(), 2 * 4);
 }
@@ -669,6 +673,11 @@ fn boxed_construction_matches_the_stack() {
     );
     let rmsprop = RmsProp::<f32, BlobsGradients<f32>>::new_boxed(RmsPropConfig::new(0.1)).unwrap();
     assert_eq!(*rmsprop, RmsProp::new(RmsPropConfig::new(0.1)).unwrap());
+    // Zeroed on the heap, then every step size set to the initial one.
+    let config = IRpropConfig::new().with_initial_step(0.05);
+    let rprop = IRpropMinus::<f32, BlobsGradients<f32>>::new_boxed(config).unwrap();
+    assert_eq!(*rprop, IRpropMinus::new(config).unwrap());
+    assert!(rprop.step_sizes.slices().flatten().all(|&s| s == 0.05));
 }
 
 /// 64 synthetic 28x28 images: class `k` lights up a 3-pixel-high band at row

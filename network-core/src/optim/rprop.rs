@@ -617,6 +617,10 @@ mod tests {
             Err(StepError::NonFiniteUpdate)
         );
         assert_eq!(values(&p)[1..], [2.0, 3.0]);
+        assert_eq!(
+            std::format!("{}", StepError::NonFiniteUpdate),
+            "the update would make a parameter NaN or infinite; the parameters were not changed"
+        );
     }
 
     #[test]
