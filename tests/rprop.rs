@@ -33,7 +33,7 @@ fn train(seed: u64, epochs: usize, config: IRpropConfig<f64>) -> (f64, f64) {
     let (x, t) = sine_batch();
     let mut net = Sine::<f64>::random(seed);
     let mut grads = SineGradients::zeros();
-    let mut rprop = IRpropMinus::new(config).unwrap().unwrap();
+    let mut rprop = IRpropMinus::new(config).unwrap();
     let first = net.loss::<MeanSquaredError, N, _, _>(&x, &t);
     for _ in 0..epochs {
         net.loss_and_gradients::<MeanSquaredError, N, _, _>(&x, &t, &mut grads);
@@ -71,7 +71,7 @@ fn trainer_fit_with_one_full_batch_per_epoch() {
     let mut order = [0usize; N];
     let mut net = Sine::<f64>::random(3);
     let mut grads = SineGradients::zeros();
-    let mut rprop = IRpropMinus::new(IRpropConfig::new()).unwrap().unwrap();
+    let mut rprop = IRpropMinus::new(IRpropConfig::new()).unwrap();
     // One batch of all 32 samples: the full-batch gradient every epoch.
     let trainer =
         Trainer::<MeanSquaredError, N>::new(TrainConfig::new(500).shuffle(false)).unwrap();

@@ -1,6 +1,8 @@
 //! iRPROP− (resilient back-propagation without weight backtracking).
 
-use super::{ConfigError, Optimizer, StepError, check_step, non_negative, positive};
+use super::{
+    ConfigError, Optimizer, StepError, check_step, non_negative, positive, update_is_finite,
+};
 use crate::{Gradients, Parameters, Scalar, Zeroable};
 
 /// The hyperparameters of [`IRpropMinus`]; [`IRpropConfig::new`] gives the
@@ -277,23 +279,16 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for IRpropMinus<T, G> {
             &[&self.previous_gradients, &self.step_sizes],
         )?;
         let config = self.config;
-        // A first pass that only looks: the exact update of every parameter
-        // must be finite before any is written (the rule is a few
-        // comparisons, cheap beside the gradients it follows). A fold
-        // without early exit, like `check_step`'s.
-        #[allow(clippy::eq_op)]
-        let finite = |v: T| v - v == T::zero();
-        let state = self
-            .previous_gradients
-            .slices()
-            .zip(self.step_sizes.slices());
-        let finite = parameters.slices().zip(gradients.slices()).zip(state).all(
-            |((p, g), (previous, step))| {
-                let elements = p.iter().zip(g).zip(previous.iter().zip(step));
-                elements.fold(true, |ok, ((&p, &g), (&previous, &step))| {
-                    let (p, _, step) = update(&config, p, g, previous, step);
-                    ok & finite(p) & finite(step)
-                })
+        // The exact update of every parameter must be finite before any is
+        // written: the rule is a few comparisons, cheap beside the gradients
+        // it follows, so no bound is tried first.
+        let finite = update_is_finite(
+            parameters,
+            gradients,
+            [&self.previous_gradients, &self.step_sizes],
+            |p, g, [previous, step]| {
+                let (p, previous, step) = update(&config, p, g, previous, step);
+                (p, [previous, step])
             },
         );
         if !finite {
