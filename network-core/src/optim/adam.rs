@@ -288,27 +288,7 @@ fn power(base: f64, mut exponent: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optim::test_util::{Tiny, assert_close, values};
-
-    /// Two `f32` parameters.
-    #[derive(Clone, Copy, Debug, PartialEq)]
-    struct Pair([f32; 2]);
-
-    impl Parameters<f32> for Pair {
-        const PARAMETERS: usize = 2;
-        fn slices(&self) -> impl Iterator<Item = &[f32]> {
-            [&self.0[..]].into_iter()
-        }
-        fn slices_mut(&mut self) -> impl Iterator<Item = &mut [f32]> {
-            [&mut self.0[..]].into_iter()
-        }
-    }
-
-    impl Gradients<f32> for Pair {
-        fn zeros() -> Self {
-            Pair([0.0; 2])
-        }
-    }
+    use crate::optim::test_util::{Pair, Tiny, assert_close, values};
 
     /// In `f32`, `1 - beta` is formed in `f64` and rounded once, as PyTorch
     /// forms it: after one step from zero with `g = 1`, `m = 1 - beta1` and

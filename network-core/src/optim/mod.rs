@@ -14,8 +14,21 @@
 //! | [`RmsProp`] | 1 x parameters | running mean of `g^2` |
 //! | [`IRpropMinus`] | 2 x parameters | iRPROP−: a step size per parameter from the signs of `g` (full batch) |
 //!
-//! The rules follow PyTorch's `torch.optim` (same defaults, same order of
-//! operations), so a configuration carries over.
+//! The rules follow PyTorch's `torch.optim`, with its defaults, so a
+//! configuration carries over: the decays of [`Adam`] and [`RmsProp`] are
+//! kept in `f64`, and `1 - beta`, `1 - alpha` and the bias corrections are
+//! formed in `f64` and rounded to the scalar type once, as PyTorch forms
+//! them. Where the order of operations differs, the results differ by
+//! rounding only:
+//!
+//! - [`Adam`] multiplies `sqrt(v)` by `1 / sqrt(1 - beta2^t)` where PyTorch
+//!   divides by `sqrt(1 - beta2^t)` (one division per element instead of
+//!   two).
+//! - [`Momentum`]'s velocity starts at zero, where PyTorch's starts at the
+//!   first gradient; the first steps agree, since `mu 0 + d = d`.
+//! - [`IRpropMinus`] is PyTorch's `Rprop` (which is iRPROP−) with FANN's
+//!   initial step of `0.1` (PyTorch's is its `lr`, `0.01`) and a step
+//!   factor of 1.
 //!
 //! # Failed steps change nothing
 //!
@@ -432,6 +445,26 @@ pub(crate) mod test_util {
 
     // SAFETY: `Tiny` is two arrays of `f64`, valid when all zero.
     unsafe impl crate::Zeroable for Tiny {}
+
+    /// Two `f32` parameters.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Pair(pub [f32; 2]);
+
+    impl Parameters<f32> for Pair {
+        const PARAMETERS: usize = 2;
+        fn slices(&self) -> impl Iterator<Item = &[f32]> {
+            [&self.0[..]].into_iter()
+        }
+        fn slices_mut(&mut self) -> impl Iterator<Item = &mut [f32]> {
+            [&mut self.0[..]].into_iter()
+        }
+    }
+
+    impl Gradients<f32> for Pair {
+        fn zeros() -> Self {
+            Pair([0.0; 2])
+        }
+    }
 
     /// `Tiny` with a different slice split, for shape checks.
     #[derive(Clone, Copy, Debug, PartialEq)]

@@ -12,7 +12,10 @@ pub struct RmsPropConfig<T: Scalar> {
     /// The step size `lr` (PyTorch's default is `1e-2`).
     pub learning_rate: T,
     /// The decay `alpha` of the running mean of `g^2` (default `0.99`).
-    pub alpha: T,
+    ///
+    /// Kept in `f64` whatever `T` is, as Adam's betas are: `1 - alpha` is
+    /// formed in `f64` and rounded to `T` once, as PyTorch forms it.
+    pub alpha: f64,
     /// `eps`, added to `sqrt(v)` (default `1e-8`).
     pub epsilon: T,
     /// The L2 penalty `wd * p` added to each gradient (default `0`).
@@ -24,7 +27,7 @@ impl<T: Scalar> RmsPropConfig<T> {
     pub fn new(learning_rate: T) -> Self {
         RmsPropConfig {
             learning_rate,
-            alpha: T::constant(0.99),
+            alpha: 0.99,
             epsilon: T::constant(1e-8),
             weight_decay: T::zero(),
         }
@@ -49,7 +52,7 @@ impl<T: Scalar> RmsPropConfig<T> {
     #[inline]
     pub fn validate(&self) -> Result<(), ConfigError> {
         non_negative(self.learning_rate, ConfigError::LearningRate)?;
-        decay(self.alpha.to_f64(), ConfigError::Alpha)?;
+        decay(self.alpha, ConfigError::Alpha)?;
         positive(self.epsilon, ConfigError::Epsilon)?;
         non_negative(self.weight_decay, ConfigError::WeightDecay)
     }
@@ -123,10 +126,10 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for RmsProp<T, G> {
             epsilon: eps,
             weight_decay: wd,
         } = self.config;
-        let take = T::one() - alpha;
+        let (keep, take) = (T::constant(alpha), T::constant(1.0 - alpha));
         let update = |p: T, g: T, v: T| {
             let g = g + wd * p;
-            let v = alpha * v + take * g * g;
+            let v = keep * v + take * g * g;
             (p - lr * g / (v.fast_sqrt() + eps), v)
         };
         // |g + wd p| <= D = G + wd P, |v'| <= V + D^2, and the denominator
@@ -175,7 +178,19 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for RmsProp<T, G> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optim::test_util::{Tiny, assert_close, values};
+    use crate::optim::test_util::{Pair, Tiny, assert_close, values};
+
+    /// In `f32`, `1 - alpha` is formed in `f64` and rounded once, as PyTorch
+    /// forms it: after one step from zero with `g = 1`, `v` is the `f32`
+    /// nearest `0.01` (formed in `f32` from `alpha = 0.99f32` it is
+    /// `9.9999905e-3`, 7 ulps off).
+    #[test]
+    fn f32_constants_are_formed_in_f64() {
+        let mut rmsprop = RmsProp::<f32, Pair>::new(RmsPropConfig::new(1e-2)).unwrap();
+        let mut p = Pair([0.5, -0.5]);
+        rmsprop.step(&mut p, &Pair([1.0, 1.0])).unwrap();
+        assert_eq!(rmsprop.square_average.0, [0.01f32; 2]);
+    }
 
     #[test]
     fn two_steps_by_hand() {
