@@ -7,6 +7,7 @@ use std::cell::Cell;
 
 use network::prelude::*;
 use network::serialize::{from_bytes, serialized_size, to_bytes};
+use network::{DampingConfig, LevenbergMarquardt, NaturalGradient};
 
 /// Counts the allocations made by the current thread (the test harness runs
 /// other tests on other threads at the same time).
@@ -175,6 +176,40 @@ fn full_batch_irprop_epochs_do_not_allocate() {
     });
     assert_eq!(n, 0, "iRPROP- training allocated {n} times");
     assert!(last < first / 10.0, "loss {first} -> {last}");
+}
+
+#[test]
+fn second_order_steps_do_not_allocate() {
+    let data: [([f32; 2], [f32; 1]); 4] = [
+        ([0.0, 0.0], [0.0]),
+        ([0.0, 1.0], [1.0]),
+        ([1.0, 0.0], [1.0]),
+        ([1.0, 1.0], [0.0]),
+    ];
+    let mut xor = Xor::<f32>::random(2024);
+    // The normal matrix and the Fisher live with the optimizers, built
+    // outside the counted regions.
+    const P: usize = Xor::<f32>::PARAMETERS;
+    let mut lm = LevenbergMarquardt::<f32, P>::new(DampingConfig::trainlm()).unwrap();
+    let (n, outcome) = allocations(|| {
+        let mut outcome = None;
+        for _ in 0..20 {
+            outcome = Some(lm.step(&mut xor, &data[..]).unwrap());
+        }
+        outcome
+    });
+    assert_eq!(n, 0, "Levenberg-Marquardt allocated {n} times");
+    assert!(outcome.is_some());
+    let mut xor = Xor::<f32>::random(2024);
+    let mut natural = NaturalGradient::<f32, P>::new(DampingConfig::trainlm()).unwrap();
+    let (n, _) = allocations(|| {
+        for _ in 0..20 {
+            let _ = natural
+                .step::<SigmoidCrossEntropy, _, _, 2, 1>(&mut xor, &data[..])
+                .unwrap();
+        }
+    });
+    assert_eq!(n, 0, "the natural gradient allocated {n} times");
 }
 
 /// 64 `(x, sin 3x)` samples as a dataset of arrays.

@@ -65,6 +65,7 @@ mod noise;
 pub mod optim;
 mod scalar;
 mod schedule;
+pub mod second_order;
 pub mod serialize;
 
 pub mod train;
@@ -92,6 +93,9 @@ pub use optim::{
 };
 pub use scalar::Scalar;
 pub use schedule::Schedule;
+pub use second_order::{
+    DampedOutcome, DampingConfig, FisherLoss, LevenbergMarquardt, NaturalGradient,
+};
 pub use serialize::{from_bytes, serialized_size, to_bytes};
 pub use train::{
     BatchOutcome, Control, EpochStats, Evaluation, Summary, TrainConfig, TrainError, Trainer,

@@ -111,6 +111,11 @@ pub enum StepError {
     /// A hyperparameter no step can use (a NaN or negative learning rate,
     /// a decay outside `[0, 1)`, a zero `epsilon`): nothing was changed.
     InvalidConfig(ConfigError),
+    /// A full-batch step was given no samples.
+    NoSamples,
+    /// A second-order step's damped matrix could not be factorised (it is
+    /// not positive definite in floating point): nothing was changed.
+    NotPositiveDefinite,
 }
 
 impl fmt::Display for StepError {
@@ -134,6 +139,10 @@ impl fmt::Display for StepError {
             StepError::InvalidConfig(error) => {
                 write!(f, "{error}; the parameters were not changed")
             }
+            StepError::NoSamples => f.write_str("the data has no samples to take a step on"),
+            StepError::NotPositiveDefinite => f.write_str(
+                "the damped matrix is not positive definite (raise the damping); the parameters were not changed",
+            ),
         }
     }
 }
@@ -190,6 +199,10 @@ pub enum ConfigError {
     /// iRPROP−'s `initial_step` must be finite, at least `min_step` and at
     /// most `max_step`.
     InitialStep(f64),
+    /// A second-order method's damping, or a factor of its schedule, is out
+    /// of its range (see
+    /// [`DampingConfig::validate`](crate::DampingConfig::validate)).
+    Damping(f64),
 }
 
 impl fmt::Display for ConfigError {
@@ -216,6 +229,11 @@ impl fmt::Display for ConfigError {
                 "early stopping's min_delta",
                 v,
                 "a finite number of at least 0",
+            ),
+            ConfigError::Damping(v) => (
+                "damping setting",
+                v,
+                "finite and above 0 (a decrease in (0, 1), an increase above 1, a maximum of at least the start)",
             ),
             ConfigError::ValidationFraction(v) => ("validation fraction", v, "in [0, 1)"),
             ConfigError::ClipNorm(v) => ("maximum gradient norm", v, "a finite number above 0"),
