@@ -15,9 +15,9 @@ pub mod prelude {
         Tanh,
     };
     pub use network_core::{
-        Adam, AdamConfig, Control, Dataset, EpochStats, IRpropConfig, IRpropMinus, InitScheme,
-        Momentum, MomentumConfig, Optimizer, RmsProp, RmsPropConfig, Schedule, TrainConfig,
-        Trainer, Zeroable,
+        Adam, AdamConfig, Control, DampedOutcome, DampingConfig, Dataset, EpochStats, IRpropConfig,
+        IRpropMinus, InitScheme, LevenbergMarquardt, Momentum, MomentumConfig, NaturalGradient,
+        Optimizer, RmsProp, RmsPropConfig, Schedule, TrainConfig, Trainer, Zeroable,
     };
     pub use network_macros::network;
 }

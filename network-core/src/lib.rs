@@ -19,6 +19,9 @@
 //! - [`Optimizer`]: [`Sgd`], [`Momentum`] (heavy-ball, Nesterov), [`Adam`]
 //!   (and AdamW), [`RmsProp`], [`IRpropMinus`] (full batch); [`Schedule`]:
 //!   learning-rate schedules; [`clip_global_norm`].
+//! - [`second_order`]: full-batch [`LevenbergMarquardt`] and
+//!   [`NaturalGradient`], a damped `P x P` system per step, solved by
+//!   Cholesky.
 //! - [`dataset`] and [`train`]: datasets over slices, seeded shuffling,
 //!   constant-size mini-batches and a [`Trainer`] with validation, early
 //!   stopping and a per-epoch callback.
