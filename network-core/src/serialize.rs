@@ -1,5 +1,7 @@
 //! Weights in and out as bytes, without allocating: [`to_bytes`] writes into a
-//! caller's fixed-size buffer, [`from_bytes`] reads from a slice.
+//! caller's fixed-size buffer, [`from_bytes`] reads from a slice. With the
+//! `std` feature, `save` and `load` do the same with a file, and their
+//! errors name it.
 //!
 //! # Format (version 2)
 //!
@@ -63,6 +65,11 @@
 
 use core::fmt;
 use core::mem::size_of;
+
+#[cfg(feature = "std")]
+mod file;
+#[cfg(feature = "std")]
+pub use file::{FileError, FileProblem, load, save};
 
 use crate::{Network, Parameters, Scalar};
 

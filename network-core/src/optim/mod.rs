@@ -37,9 +37,9 @@
 //! at least 0, decays in `[0, 1)`, an `epsilon` above 0; each
 //! configuration's `validate` says the same). A step checks the settings
 //! again (the fields are public, and a schedule sets the learning rate
-//! between steps), then
-//! that every gradient `g` and its square are finite, then that the update
-//! leaves every parameter and every state value finite. If not, it returns
+//! between steps), then that every gradient `g` and its square are finite,
+//! then that the update leaves every parameter and every state value
+//! finite. If not, it returns
 //! [`StepError::InvalidConfig`], [`StepError::NonFiniteGradient`] or
 //! [`StepError::NonFiniteUpdate`] and neither the parameters nor the
 //! optimizer's state (moments, step counter) change, bit for bit, so
@@ -113,9 +113,6 @@ pub enum StepError {
     InvalidConfig(ConfigError),
     /// A full-batch step was given no samples.
     NoSamples,
-    /// A second-order step's damped matrix could not be factorised (it is
-    /// not positive definite in floating point): nothing was changed.
-    NotPositiveDefinite,
 }
 
 impl fmt::Display for StepError {
@@ -140,9 +137,6 @@ impl fmt::Display for StepError {
                 write!(f, "{error}; the parameters were not changed")
             }
             StepError::NoSamples => f.write_str("the data has no samples to take a step on"),
-            StepError::NotPositiveDefinite => f.write_str(
-                "the damped matrix is not positive definite (raise the damping); the parameters were not changed",
-            ),
         }
     }
 }
