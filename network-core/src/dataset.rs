@@ -184,8 +184,10 @@ pub struct Classification<'a, F, T, const IN: usize, const OUT: usize> {
 impl<'a, F: Copy + Into<f64>, T: Scalar, const IN: usize, const OUT: usize>
     Classification<'a, F, T, IN, OUT>
 {
-    /// A view of `inputs` labelled by `labels` (each below `OUT`), every
-    /// feature multiplied by `scale`.
+    /// A view of `inputs` labelled by `labels`, every feature multiplied by
+    /// `scale`. With `OUT` outputs the labels are below `OUT` and the targets
+    /// one-hot; with one output (binary classification, a sigmoid) the
+    /// labels are 0 or 1 and the target is the label itself.
     ///
     /// # Errors
     ///
@@ -205,11 +207,12 @@ impl<'a, F: Copy + Into<f64>, T: Scalar, const IN: usize, const OUT: usize>
                 labels: labels.len(),
             });
         }
-        if let Some((index, &label)) = labels.iter().enumerate().find(|(_, l)| **l >= OUT) {
+        let classes = Self::CLASSES;
+        if let Some((index, &label)) = labels.iter().enumerate().find(|(_, l)| **l >= classes) {
             return Err(DatasetError::LabelOutOfRange {
                 index,
                 label,
-                classes: OUT,
+                classes,
             });
         }
         Ok(Classification {
@@ -219,6 +222,9 @@ impl<'a, F: Copy + Into<f64>, T: Scalar, const IN: usize, const OUT: usize>
             scalar: PhantomData,
         })
     }
+
+    /// The number of classes: `OUT`, or 2 for a single output.
+    pub const CLASSES: usize = if OUT == 1 { 2 } else { OUT };
 
     /// The label of sample `index`.
     pub fn label(&self, index: usize) -> Option<usize> {
@@ -242,8 +248,13 @@ impl<T: Scalar, F: Copy + Into<f64>, const IN: usize, const OUT: usize> Dataset<
         for (x, &f) in input.iter_mut().zip(&self.inputs[index]) {
             *x = T::constant(f.into() * self.scale);
         }
-        target.fill(T::zero());
-        target[self.labels[index]] = T::one();
+        let label = self.labels[index];
+        if OUT == 1 {
+            target[0] = T::constant(label as f64);
+        } else {
+            target.fill(T::zero());
+            target[label] = T::one();
+        }
     }
 }
 

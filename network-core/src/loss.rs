@@ -40,6 +40,14 @@ pub trait Loss<A: Activation> {
         a: &SMatrix<T, OUT, B>,
         t: &SMatrix<T, OUT, B>,
     ) -> SMatrix<T, OUT, B>;
+
+    /// For a network with one output, whether a sample with output `a`
+    /// (pre-activation `z`) is predicted as class 1: `a >= 0.5`, a
+    /// probability, unless the loss says otherwise (on logits, `z >= 0`).
+    fn predicts_one<T: Scalar>(z: T, a: T) -> bool {
+        let _ = z;
+        a >= T::constant(0.5)
+    }
 }
 
 fn batch_size<T: Scalar, const B: usize>() -> T {
@@ -223,6 +231,12 @@ impl Loss<Sigmoid> for SigmoidCrossEntropy {
 /// applies the sigmoid itself.
 impl Loss<Identity> for SigmoidCrossEntropy {
     const NAME: &'static str = "sigmoid cross-entropy (on logits)";
+
+    /// The logit `z` is at least 0: the probability `sigmoid(z)` is at
+    /// least one half.
+    fn predicts_one<T: Scalar>(z: T, _a: T) -> bool {
+        z >= T::zero()
+    }
 
     fn loss<T: Scalar, const OUT: usize, const B: usize>(
         z: &SMatrix<T, OUT, B>,

@@ -401,7 +401,12 @@ impl<L, const B: usize> Trainer<L, B> {
                 &batch.t,
                 len,
             ),
-            correct: correct_predictions(cache.output(), &batch.t, len),
+            correct: correct_predictions::<T, N::OutputActivation, L, OUT, B>(
+                cache.logits(),
+                cache.output(),
+                &batch.t,
+                len,
+            ),
         }
     }
 
@@ -477,7 +482,12 @@ impl<L, const B: usize> Trainer<L, B> {
                     &batch.t,
                     len,
                 ),
-                correct_predictions(cache.output(), &batch.t, len),
+                correct_predictions::<T, N::OutputActivation, L, OUT, B>(
+                    cache.logits(),
+                    cache.output(),
+                    &batch.t,
+                    len,
+                ),
                 len,
             );
             start += len.max(1);
@@ -763,23 +773,24 @@ where
     total / T::constant(len.max(1) as f64)
 }
 
-/// The predicted class of one column: the largest output, or `y >= 0.5`
-/// for a single output.
-fn class<T: Scalar, const OUT: usize>(column: nalgebra::SVectorView<'_, T, OUT>) -> usize {
-    match OUT {
-        0 => 0,
-        1 => usize::from(column[0] >= T::constant(0.5)),
-        _ => column.imax(),
-    }
-}
-
-/// How many of the first `len` columns are classified as their targets.
-fn correct_predictions<T: Scalar, const OUT: usize, const B: usize>(
-    outputs: &SMatrix<T, OUT, B>,
+/// How many of the first `len` columns are classified as their targets:
+/// the largest output against the largest target, or, for a single output,
+/// [`Loss::predicts_one`] against a target of at least 0.5.
+fn correct_predictions<T, A, L, const OUT: usize, const B: usize>(
+    z: &SMatrix<T, OUT, B>,
+    a: &SMatrix<T, OUT, B>,
     targets: &SMatrix<T, OUT, B>,
     len: usize,
-) -> usize {
-    (0..len.min(B))
-        .filter(|&j| class(outputs.column(j)) == class(targets.column(j)))
-        .count()
+) -> usize
+where
+    T: Scalar,
+    A: Activation,
+    L: Loss<A>,
+{
+    let correct = |j: usize| match OUT {
+        0 => true,
+        1 => L::predicts_one(z[(0, j)], a[(0, j)]) == (targets[(0, j)] >= T::constant(0.5)),
+        _ => a.column(j).imax() == targets.column(j).imax(),
+    };
+    (0..len.min(B)).filter(|&j| correct(j)).count()
 }

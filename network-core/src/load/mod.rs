@@ -44,11 +44,14 @@ impl<F: Copy + Into<f64>, const IN: usize> Labeled<F, IN> {
     }
 
     /// A dataset view in scalar type `T` with `OUT` classes (one-hot
-    /// targets) and every feature multiplied by `scale`.
+    /// targets), or, with `OUT = 1`, two classes whose label 0 or 1 is the
+    /// target of a single sigmoid output; every feature multiplied by
+    /// `scale`.
     ///
     /// # Errors
     ///
-    /// A [`DatasetError`] if a label is not below `OUT`.
+    /// A [`DatasetError`] if a label is not below `OUT` (below 2 for
+    /// `OUT = 1`).
     pub fn classification<T: Scalar, const OUT: usize>(
         &self,
         scale: f64,
