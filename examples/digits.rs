@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use network::dataset::{Subset, shuffled_split};
 use network::load::read_csv;
+use network::metrics::ConfusionMatrix;
 use network::prelude::*;
 use network::train::Progress;
 
@@ -106,6 +107,8 @@ fn run(svg_path: &str) -> Result<f64, Box<dyn std::error::Error>> {
 
     std::fs::write(svg_path, loss_curve_svg(&curve))?;
     println!("wrote the loss curves to {svg_path}");
+    let matrix: ConfusionMatrix<10> = trainer.confusion_matrix(&best.1, &test)?;
+    println!("test set, per digit:\n{matrix}");
     Ok(trainer.evaluate(&best.1, &test)?.accuracy)
 }
 

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use network::dataset::stratified_split;
 use network::load::read_csv;
+use network::metrics::ConfusionMatrix;
 use network::prelude::*;
 use network::train::Progress;
 
@@ -117,6 +118,8 @@ fn run() -> Result<f64, Box<dyn std::error::Error>> {
         summary.best.map_or(0, |(epoch, _)| epoch + 1),
         best.0
     );
+    let matrix: ConfusionMatrix<3> = trainer.confusion_matrix(&best.1, &test[..])?;
+    println!("test set, per class (0 setosa, 1 versicolor, 2 virginica):\n{matrix}");
     let figures = trainer.evaluate(&best.1, &test[..])?;
     println!("test loss: {:.4}", figures.loss);
     Ok(figures.accuracy)

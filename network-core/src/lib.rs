@@ -22,6 +22,8 @@
 //! - [`second_order`]: full-batch [`LevenbergMarquardt`] and
 //!   [`NaturalGradient`], a damped `P x P` system per step, solved by
 //!   Cholesky.
+//! - [`metrics`]: confusion matrices, precision, recall and F1; predictions
+//!   over a whole dataset; probabilities from logits.
 //! - [`dataset`] and [`train`]: datasets over slices, seeded shuffling,
 //!   constant-size mini-batches and a [`Trainer`] with validation, early
 //!   stopping and a per-epoch callback.
@@ -63,6 +65,7 @@ pub mod layers;
 pub mod load;
 pub mod loss;
 mod math;
+pub mod metrics;
 mod network;
 mod noise;
 pub mod optim;

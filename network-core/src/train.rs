@@ -31,6 +31,7 @@ use core::marker::PhantomData;
 use nalgebra::{SMatrix, SVector};
 
 use crate::dataset::{Batch, Dataset, split_len};
+use crate::metrics::ConfusionMatrix;
 use crate::{
     Activation, Cache, ConfigError, Loss, Network, Noise, Optimizer, Rng, Scalar, Schedule,
     StepError, clip_global_norm,
@@ -463,11 +464,78 @@ impl<L, const B: usize> Trainer<L, B> {
         L: Loss<N::OutputActivation>,
         D: Dataset<T, IN, OUT> + ?Sized,
     {
+        let mut totals = Totals::default();
+        self.for_each_batch(network, data, |cache, t, len| {
+            let (z, a) = (cache.logits(), cache.output());
+            totals.add(
+                masked_loss::<T, N::OutputActivation, L, OUT, B>(z, a, t, len),
+                correct_predictions::<T, N::OutputActivation, L, OUT, B>(z, a, t, len),
+                len,
+            );
+        })?;
+        Ok(totals.evaluation())
+    }
+
+    /// The confusion matrix of `network` on every sample of `data`: each
+    /// sample's class (its largest target, or, with one output, a target of
+    /// at least 0.5) against the class predicted as [`Trainer::evaluate`]
+    /// counts accuracy. `K` is the number of classes, `OUT` or 2 for one
+    /// output (another `K` is a compile error, at `cargo build`); write it
+    /// in the type: `let matrix: ConfusionMatrix<3> = trainer.confusion_matrix(&net, &test)?;`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Trainer::evaluate`]: [`TrainError::NoSamples`] for empty data,
+    /// [`TrainError::NonFiniteInput`] for a NaN or infinite input.
+    pub fn confusion_matrix<const K: usize, T, N, D, const IN: usize, const OUT: usize>(
+        &self,
+        network: &N,
+        data: &D,
+    ) -> Result<ConfusionMatrix<K>, TrainError>
+    where
+        T: Scalar,
+        N: Network<T, IN, OUT>,
+        L: Loss<N::OutputActivation>,
+        D: Dataset<T, IN, OUT> + ?Sized,
+    {
+        const {
+            assert!(
+                K == if OUT == 1 { 2 } else { OUT },
+                "ConfusionMatrix<K>: K must be the number of classes, the network's outputs (2 for one output)"
+            )
+        };
+        let mut matrix = ConfusionMatrix::new();
+        self.for_each_batch(network, data, |cache, t, len| {
+            for j in 0..len {
+                let predicted = predicted_class::<T, N::OutputActivation, L, OUT, B>(
+                    cache.logits(),
+                    cache.output(),
+                    j,
+                );
+                // Both classes are below `K` (the assertion above).
+                let _ = matrix.add(actual_class(t, j), predicted);
+            }
+        })?;
+        Ok(matrix)
+    }
+
+    /// Runs `network` at inference over `data` in batches of `B`, calling
+    /// `visit` with each batch's cache, targets and number of real samples.
+    fn for_each_batch<T, N, D, const IN: usize, const OUT: usize>(
+        &self,
+        network: &N,
+        data: &D,
+        mut visit: impl FnMut(&N::Cache<B>, &SMatrix<T, OUT, B>, usize),
+    ) -> Result<(), TrainError>
+    where
+        T: Scalar,
+        N: Network<T, IN, OUT>,
+        D: Dataset<T, IN, OUT> + ?Sized,
+    {
         if data.is_empty() {
             return Err(TrainError::NoSamples);
         }
         let mut batch = Batch::zeros();
-        let mut totals = Totals::default();
         let mut start = 0;
         while start < data.len() {
             let len = batch.fill_range(data, start);
@@ -475,24 +543,10 @@ impl<L, const B: usize> Trainer<L, B> {
                 return Err(TrainError::NonFiniteInput { sample: start + j });
             }
             let cache = network.forward_cache(&batch.x, Noise::OFF);
-            totals.add(
-                masked_loss::<T, N::OutputActivation, L, OUT, B>(
-                    cache.logits(),
-                    cache.output(),
-                    &batch.t,
-                    len,
-                ),
-                correct_predictions::<T, N::OutputActivation, L, OUT, B>(
-                    cache.logits(),
-                    cache.output(),
-                    &batch.t,
-                    len,
-                ),
-                len,
-            );
+            visit(&cache, &batch.t, len);
             start += len.max(1);
         }
-        Ok(totals.evaluation())
+        Ok(())
     }
 
     /// Trains `network` on `data` for up to `config.epochs` epochs.
@@ -773,9 +827,40 @@ where
     total / T::constant(len.max(1) as f64)
 }
 
-/// How many of the first `len` columns are classified as their targets:
-/// the largest output against the largest target, or, for a single output,
-/// [`Loss::predicts_one`] against a target of at least 0.5.
+/// The class column `j` is predicted as: the largest output, or, for a
+/// single output, 1 if [`Loss::predicts_one`].
+fn predicted_class<T, A, L, const OUT: usize, const B: usize>(
+    z: &SMatrix<T, OUT, B>,
+    a: &SMatrix<T, OUT, B>,
+    j: usize,
+) -> usize
+where
+    T: Scalar,
+    A: Activation,
+    L: Loss<A>,
+{
+    match OUT {
+        0 => 0,
+        1 => usize::from(L::predicts_one(z[(0, j)], a[(0, j)])),
+        _ => a.column(j).imax(),
+    }
+}
+
+/// The class of target column `j`: the largest target, or, for a single
+/// output, 1 if it is at least 0.5.
+fn actual_class<T: Scalar, const OUT: usize, const B: usize>(
+    targets: &SMatrix<T, OUT, B>,
+    j: usize,
+) -> usize {
+    match OUT {
+        0 => 0,
+        1 => usize::from(targets[(0, j)] >= T::constant(0.5)),
+        _ => targets.column(j).imax(),
+    }
+}
+
+/// How many of the first `len` columns are predicted as their targets'
+/// classes.
 fn correct_predictions<T, A, L, const OUT: usize, const B: usize>(
     z: &SMatrix<T, OUT, B>,
     a: &SMatrix<T, OUT, B>,
@@ -787,10 +872,7 @@ where
     A: Activation,
     L: Loss<A>,
 {
-    let correct = |j: usize| match OUT {
-        0 => true,
-        1 => L::predicts_one(z[(0, j)], a[(0, j)]) == (targets[(0, j)] >= T::constant(0.5)),
-        _ => a.column(j).imax() == targets.column(j).imax(),
-    };
-    (0..len.min(B)).filter(|&j| correct(j)).count()
+    (0..len.min(B))
+        .filter(|&j| predicted_class::<T, A, L, OUT, B>(z, a, j) == actual_class(targets, j))
+        .count()
 }
