@@ -109,6 +109,7 @@ pub use train::{
 pub use zeroable::Zeroable;
 #[cfg(feature = "alloc")]
 pub use zeroable::boxed_zeroed;
+pub use zeroable::zeroed_in;
 
 /// nalgebra, re-exported so users and generated code name the same version.
 pub use nalgebra;

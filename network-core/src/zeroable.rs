@@ -50,6 +50,50 @@ pub fn boxed_zeroed<Z: Zeroable>() -> alloc::boxed::Box<Z> {
     unsafe { boxed.assume_init() }
 }
 
+/// A `Z` with every byte zero, written in place into `slot`: for state
+/// too large to pass through the stack twice (a constructor's temporary,
+/// then its `Result`), on a device without a heap.
+///
+/// ```
+/// use core::mem::MaybeUninit;
+/// use network_core::{Dense, Relu, zeroed_in};
+///
+/// let mut slot = MaybeUninit::uninit();
+/// let layer: &mut Dense<f32, 64, 32, Relu> = zeroed_in(&mut slot);
+/// assert!(layer.w.iter().all(|&w| w == 0.0));
+/// ```
+pub fn zeroed_in<Z: Zeroable>(slot: &mut core::mem::MaybeUninit<Z>) -> &mut Z {
+    // SAFETY: `slot` is a live, aligned place for one `Z` (or nothing, for
+    // a zero-sized `Z`), borrowed mutably; `write_bytes` fills it in place.
+    unsafe { slot.as_mut_ptr().write_bytes(0, 1) };
+    // SAFETY: every byte of the value is zero, and `Z: Zeroable` promises
+    // that the all-zero bit pattern is a valid `Z`. Checked under Miri by
+    // `zeroed_in_place_is_valid` below.
+    unsafe { slot.assume_init_mut() }
+}
+
+#[cfg(test)]
+mod in_place_tests {
+    use super::*;
+    use crate::{DampingConfig, Dense, LevenbergMarquardt, Relu};
+
+    #[test]
+    fn zeroed_in_place_is_valid() {
+        let mut slot = core::mem::MaybeUninit::uninit();
+        let layer: &mut Dense<f32, 3, 2, Relu> = zeroed_in(&mut slot);
+        assert_eq!(layer.w.as_slice(), &[0.0; 6]);
+        layer.b[1] = 1.0;
+        assert_eq!(layer.b.as_slice(), &[0.0, 1.0]);
+        let mut slot = core::mem::MaybeUninit::uninit();
+        let lm = LevenbergMarquardt::<f64, 4>::new_in(&mut slot, DampingConfig::trainlm()).unwrap();
+        assert_eq!(lm.mu, 1e-3);
+        assert_eq!(
+            *lm,
+            LevenbergMarquardt::new(DampingConfig::trainlm()).unwrap()
+        );
+    }
+}
+
 #[cfg(all(test, feature = "alloc"))]
 mod tests {
     use super::*;

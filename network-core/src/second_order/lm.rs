@@ -64,6 +64,28 @@ impl<T: Scalar, const P: usize> LevenbergMarquardt<T, P> {
         })
     }
 
+    /// Like [`LevenbergMarquardt::new`], built in place in `slot`: nothing of
+    /// its `P x P` matrices passes through the stack (on a Cortex-M4,
+    /// `new`'s temporary and its `Result` put two more copies of a
+    /// 49-parameter optimizer on the stack, 40 KB).
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] of [`DampingConfig::validate`].
+    pub fn new_in(
+        slot: &mut core::mem::MaybeUninit<Self>,
+        config: DampingConfig,
+    ) -> Result<&mut Self, ConfigError>
+    where
+        T: Zeroable,
+    {
+        config.validate()?;
+        let optimizer = crate::zeroed_in(slot);
+        optimizer.config = config;
+        optimizer.mu = config.initial;
+        Ok(optimizer)
+    }
+
     /// Like [`LevenbergMarquardt::new`], built directly on the heap: its
     /// `P x P` matrices never pass through the stack.
     ///
