@@ -19,7 +19,6 @@ use network::train::Progress;
 
 network! {
     /// 64 pixels in, ten digits out.
-    #[derive(Clone)]
     pub struct Digits {
         input: 64,
         hidden: Dense<64, Relu>,
@@ -69,6 +68,7 @@ fn run(svg_path: &str) -> Result<f64, Box<dyn std::error::Error>> {
         .seed(SEED)
         .validation_fraction(0.1)
         .early_stopping(15, 1e-4)
+        .restore_best_weights()
         .schedule(Schedule::Cosine {
             epochs: EPOCHS,
             min_learning_rate: 1e-5,
@@ -76,20 +76,15 @@ fn run(svg_path: &str) -> Result<f64, Box<dyn std::error::Error>> {
     let trainer = Trainer::<SoftmaxCrossEntropy, 32>::new(config)?;
     let mut progress = Progress::new();
     let mut curve = Vec::new();
-    let mut best = (f64::INFINITY, net.clone());
     let summary = trainer.fit(
         &mut net,
         &mut adam,
         &mut grads,
         &train,
         &mut vec![0; train.len()],
-        |stats, net| {
+        |stats, _net| {
             progress.print(stats);
-            let validation = stats.validation_loss.unwrap_or(f64::NAN);
-            curve.push((stats.train_loss, validation));
-            if validation < best.0 {
-                best = (validation, net.clone());
-            }
+            curve.push((stats.train_loss, stats.validation_loss.unwrap_or(f64::NAN)));
             Control::Continue
         },
     )?;
@@ -102,14 +97,14 @@ fn run(svg_path: &str) -> Result<f64, Box<dyn std::error::Error>> {
             ""
         },
         summary.best.map_or(0, |(epoch, _)| epoch + 1),
-        best.0
+        summary.best.map_or(f64::NAN, |(_, loss)| loss)
     );
 
     std::fs::write(svg_path, loss_curve_svg(&curve))?;
     println!("wrote the loss curves to {svg_path}");
-    let matrix: ConfusionMatrix<10> = trainer.confusion_matrix(&best.1, &test)?;
+    let matrix: ConfusionMatrix<10> = trainer.confusion_matrix(&net, &test)?;
     println!("test set, per digit:\n{matrix}");
-    Ok(trainer.evaluate(&best.1, &test)?.accuracy)
+    Ok(trainer.evaluate(&net, &test)?.accuracy)
 }
 
 /// A line chart of the training and validation loss per epoch on a

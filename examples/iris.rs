@@ -17,7 +17,6 @@ use network::train::Progress;
 
 network! {
     /// Four measurements in, three species out.
-    #[derive(Clone)]
     pub struct Iris {
         input: 4,
         hidden: Dense<16, Tanh>,
@@ -86,23 +85,19 @@ fn run() -> Result<f64, Box<dyn std::error::Error>> {
     let config = TrainConfig::new(300)
         .seed(SEED)
         .validation_fraction(0.2)
-        .early_stopping(30, 1e-4);
+        .early_stopping(30, 1e-4)
+        .restore_best_weights();
     let trainer = Trainer::<SoftmaxCrossEntropy, 8>::new(config)?;
     let mut progress = Progress::new();
-    let mut best = (f64::INFINITY, net.clone());
     let summary = trainer.fit(
         &mut net,
         &mut adamw,
         &mut grads,
         &train[..],
         &mut vec![0; train.len()],
-        |stats, net| {
+        |stats, _net| {
             if stats.epoch % 20 == 0 {
                 progress.print(stats);
-            }
-            // Keep the weights of the best validation epoch.
-            if let Some(loss) = stats.validation_loss.filter(|&loss| loss < best.0) {
-                best = (loss, net.clone());
             }
             Control::Continue
         },
@@ -116,11 +111,11 @@ fn run() -> Result<f64, Box<dyn std::error::Error>> {
             ""
         },
         summary.best.map_or(0, |(epoch, _)| epoch + 1),
-        best.0
+        summary.best.map_or(f64::NAN, |(_, loss)| loss)
     );
-    let matrix: ConfusionMatrix<3> = trainer.confusion_matrix(&best.1, &test[..])?;
+    let matrix: ConfusionMatrix<3> = trainer.confusion_matrix(&net, &test[..])?;
     println!("test set, per class (0 setosa, 1 versicolor, 2 virginica):\n{matrix}");
-    let figures = trainer.evaluate(&best.1, &test[..])?;
+    let figures = trainer.evaluate(&net, &test[..])?;
     println!("test loss: {:.4}", figures.loss);
     Ok(figures.accuracy)
 }

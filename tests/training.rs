@@ -907,3 +907,47 @@ fn forward_checked_refuses_non_finite_inputs_and_forward_keeps_nan() {
         })
     );
 }
+
+#[test]
+fn restore_best_weights_ends_with_the_best_epochs_weights() {
+    // Noisy, overlapping blobs with a large learning rate: the validation
+    // loss goes up and down, so the best epoch is not the last.
+    let data = blobs(60);
+    let config = TrainConfig::new(40)
+        .seed(3)
+        .validation_fraction(0.3)
+        .restore_best_weights();
+    let trainer = Trainer::<SoftmaxCrossEntropy, 4>::new(config).unwrap();
+    let mut net = Blobs::<f32>::random(4);
+    let mut grads = BlobsGradients::zeros();
+    let mut adam = Adam::new(AdamConfig::adam(0.2)).unwrap();
+    let mut history = Vec::new();
+    let summary = trainer
+        .fit(
+            &mut net,
+            &mut adam,
+            &mut grads,
+            &data[..],
+            &mut [0; 60],
+            |_, net| {
+                history.push(*net);
+                Control::Continue
+            },
+        )
+        .unwrap();
+    let (best, _) = summary.best.unwrap();
+    assert!(
+        best + 1 < summary.epochs_run,
+        "the best epoch ({best}) is the last: a weak test"
+    );
+    assert!(summary.restored_best);
+    assert_eq!(net, history[best], "the weights of epoch {best}");
+    assert_ne!(net, history[summary.epochs_run - 1]);
+
+    // Without a validation split there is no best epoch to restore.
+    let no_split = TrainConfig::new(3).restore_best_weights();
+    assert_eq!(
+        Trainer::<SoftmaxCrossEntropy, 4>::new(no_split).unwrap_err(),
+        ConfigError::EarlyStoppingWithoutValidation
+    );
+}

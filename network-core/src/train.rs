@@ -33,8 +33,8 @@ use nalgebra::{SMatrix, SVector};
 use crate::dataset::{Batch, Dataset, split_len};
 use crate::metrics::ConfusionMatrix;
 use crate::{
-    Activation, Cache, ConfigError, Loss, Network, Noise, Optimizer, Rng, Scalar, Schedule,
-    StepError, clip_global_norm,
+    Activation, Cache, ConfigError, Loss, Network, Noise, Optimizer, Parameters, Rng, Scalar,
+    Schedule, StepError, clip_global_norm,
 };
 
 /// The settings of a [`Trainer`]. Built with [`TrainConfig::new`] and the
@@ -59,6 +59,10 @@ pub struct TrainConfig {
     pub schedule: Schedule,
     /// Clip the gradients to this global norm before each step.
     pub clip_norm: Option<f64>,
+    /// At the end of training, put back the weights of the epoch with the
+    /// lowest validation loss ([`Summary::best`]); needs a validation split
+    /// and the `alloc` feature (the best weights are kept in a `Vec`).
+    pub restore_best: bool,
 }
 
 impl TrainConfig {
@@ -81,8 +85,11 @@ impl TrainConfig {
         if !(0.0..1.0).contains(&self.validation_fraction) {
             return Err(ConfigError::ValidationFraction(self.validation_fraction));
         }
-        if self.patience.is_some() && self.validation_fraction == 0.0 {
+        if (self.patience.is_some() || self.restore_best) && self.validation_fraction == 0.0 {
             return Err(ConfigError::EarlyStoppingWithoutValidation);
+        }
+        if self.restore_best && !cfg!(feature = "alloc") {
+            return Err(ConfigError::RestoreBestNeedsAlloc);
         }
         if let Some(norm) = self.clip_norm.filter(|n| !(n.is_finite() && *n > 0.0)) {
             return Err(ConfigError::ClipNorm(norm));
@@ -125,6 +132,7 @@ impl TrainConfig {
             min_delta: 0.0,
             schedule: Schedule::Constant,
             clip_norm: None,
+            restore_best: false,
         }
     }
 
@@ -165,6 +173,18 @@ impl TrainConfig {
     pub fn clip_norm(self, max_norm: f64) -> Self {
         TrainConfig {
             clip_norm: Some(max_norm),
+            ..self
+        }
+    }
+
+    /// Ends training with the weights of the epoch with the lowest
+    /// validation loss, whether training stopped early or ran every epoch
+    /// (Keras's `restore_best_weights`). Needs a validation split and the
+    /// `alloc` feature; `fit` then keeps one copy of the weights on the
+    /// heap.
+    pub fn restore_best_weights(self) -> Self {
+        TrainConfig {
+            restore_best: true,
             ..self
         }
     }
@@ -233,6 +253,9 @@ pub struct Summary {
     pub best: Option<(usize, f64)>,
     /// True if early stopping ended training.
     pub stopped_early: bool,
+    /// True if the network was given back the weights of [`Summary::best`]
+    /// ([`TrainConfig::restore_best_weights`]).
+    pub restored_best: bool,
 }
 
 /// The loss and accuracy of a network on a dataset.
@@ -618,7 +641,9 @@ impl<L, const B: usize> Trainer<L, B> {
             last: EpochStats::default(),
             best: None,
             stopped_early: false,
+            restored_best: false,
         };
+        let mut best_weights = BestWeights::<T>::new::<N>(config.restore_best && held_out > 0);
         let mut epochs_without_improvement = 0;
 
         for epoch in 0..config.epochs {
@@ -682,6 +707,7 @@ impl<L, const B: usize> Trainer<L, B> {
                         .is_none_or(|(_, best)| loss < best - config.min_delta);
                 if improved {
                     summary.best = Some((epoch, loss));
+                    best_weights.keep(network);
                     epochs_without_improvement = 0;
                 } else {
                     epochs_without_improvement += 1;
@@ -698,7 +724,63 @@ impl<L, const B: usize> Trainer<L, B> {
                 break;
             }
         }
+        summary.restored_best = best_weights.restore(network);
         Ok(summary)
+    }
+}
+
+/// The weights of the best epoch so far, when
+/// [`TrainConfig::restore_best_weights`] asks for them.
+struct BestWeights<T> {
+    #[cfg(feature = "alloc")]
+    values: Option<alloc::vec::Vec<T>>,
+    #[cfg(not(feature = "alloc"))]
+    values: core::marker::PhantomData<T>,
+}
+
+impl<T: Scalar> BestWeights<T> {
+    /// Room for the weights of an `N` if `wanted` (`TrainConfig::validate`
+    /// refuses `restore_best` without `alloc`).
+    fn new<N: Parameters<T>>(wanted: bool) -> Self {
+        #[cfg(feature = "alloc")]
+        {
+            BestWeights {
+                values: wanted.then(|| alloc::vec![T::zero(); N::PARAMETERS]),
+            }
+        }
+        #[cfg(not(feature = "alloc"))]
+        {
+            let _ = wanted;
+            BestWeights {
+                values: core::marker::PhantomData,
+            }
+        }
+    }
+
+    /// Copies `network`'s weights, if they are wanted.
+    fn keep<N: Parameters<T>>(&mut self, network: &N) {
+        #[cfg(feature = "alloc")]
+        if let Some(values) = &mut self.values {
+            for (v, &w) in values.iter_mut().zip(network.slices().flatten()) {
+                *v = w;
+            }
+        }
+        #[cfg(not(feature = "alloc"))]
+        let _ = network;
+    }
+
+    /// Writes the kept weights back into `network`; whether there were any.
+    fn restore<N: Parameters<T>>(&self, network: &mut N) -> bool {
+        #[cfg(feature = "alloc")]
+        if let Some(values) = &self.values {
+            for (w, &v) in network.slices_mut().flatten().zip(values.iter()) {
+                *w = v;
+            }
+            return true;
+        }
+        #[cfg(not(feature = "alloc"))]
+        let _ = network;
+        false
     }
 }
 

@@ -178,9 +178,12 @@ pub enum ConfigError {
     ValidationFraction(f64),
     /// The maximum norm of gradient clipping must be finite and above 0.
     ClipNorm(f64),
-    /// Early stopping needs a validation split (a validation fraction
-    /// above 0).
+    /// Early stopping, or restoring the best weights, needs a validation
+    /// split (a validation fraction above 0).
     EarlyStoppingWithoutValidation,
+    /// Restoring the best weights keeps a copy of them on the heap: it needs
+    /// the `alloc` feature.
+    RestoreBestNeedsAlloc,
     /// iRPROP−'s growth factor `eta_plus` must be finite and above 1.
     EtaPlus(f64),
     /// iRPROP−'s shrink factor `eta_minus` must be in `(0, 1)`.
@@ -204,7 +207,12 @@ impl fmt::Display for ConfigError {
         let (name, value, range) = match *self {
             ConfigError::EarlyStoppingWithoutValidation => {
                 return f.write_str(
-                    "early stopping needs a validation split: set a validation fraction above 0",
+                    "early stopping and restoring the best weights need a validation split: set a validation fraction above 0",
+                );
+            }
+            ConfigError::RestoreBestNeedsAlloc => {
+                return f.write_str(
+                    "restoring the best weights keeps a copy of them on the heap: enable the `alloc` feature",
                 );
             }
             ConfigError::LearningRate(v) => ("learning rate", v, "a finite number of at least 0"),
