@@ -19,5 +19,9 @@ pub mod prelude {
         IRpropMinus, InitScheme, LevenbergMarquardt, Momentum, MomentumConfig, NaturalGradient,
         Optimizer, RmsProp, RmsPropConfig, Schedule, TrainConfig, Trainer, Zeroable,
     };
+    pub use network_core::dataset::{shuffled_split, stratified_split};
+    pub use network_core::metrics::ConfusionMatrix;
+    #[cfg(feature = "std")]
+    pub use network_core::train::Progress;
     pub use network_macros::network;
 }

@@ -120,6 +120,18 @@ fn csv_rejects_bad_input_with_file_and_line() {
 
     let empty = csv_error(&dir, "empty.csv", "");
     assert!(matches!(empty.problem, Problem::MissingHeader), "{empty}");
+    // A file without a header: its first sample would silently be taken
+    // for one.
+    let headerless = csv_error(&dir, "headerless.csv", "1.5,2,0\n3,4,1\n");
+    assert!(
+        matches!(headerless.problem, Problem::HeaderIsData),
+        "{headerless}"
+    );
+    assert_eq!(headerless.location, Location::Line(1));
+    assert!(
+        headerless.to_string().contains("must be a header"),
+        "{headerless}"
+    );
     let header_only = csv_error(&dir, "header-only.csv", "a,b,label\n");
     assert!(
         matches!(header_only.problem, Problem::NoSamples),

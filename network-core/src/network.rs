@@ -308,6 +308,42 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
         gradients_of_cache::<T, Self, L, IN, OUT, B>(self, x, targets, &cache, grads)
     }
 
+    /// Like [`Network::loss_and_gradients`], and also returns `dC/dx`, the
+    /// gradient of the mean loss with respect to each input (one column per
+    /// sample): for saliency maps, adversarial examples, or a network
+    /// whose input is another model's output.
+    fn loss_gradients_and_input_gradient<L: Loss<Self::OutputActivation>, const B: usize>(
+        &self,
+        x: &SMatrix<T, IN, B>,
+        targets: &SMatrix<T, OUT, B>,
+        grads: &mut Self::Gradients,
+    ) -> (T, SMatrix<T, IN, B>)
+    where
+        Self: Deterministic,
+    {
+        let cache = self.forward_train(x);
+        let loss = L::loss(cache.logits(), cache.output(), targets);
+        let delta_output = L::output_delta(cache.logits(), cache.output(), targets);
+        let grad_input = self.backward_delta_into(x, &cache, &delta_output, grads);
+        (loss, grad_input)
+    }
+
+    /// The loss `L` of each sample (column) of the batch, every layer as at
+    /// inference: their mean is [`Network::loss`].
+    fn sample_losses<L: Loss<Self::OutputActivation>, const B: usize>(
+        &self,
+        x: &SMatrix<T, IN, B>,
+        targets: &SMatrix<T, OUT, B>,
+    ) -> [T; B] {
+        let cache = self.forward_cache(x, Noise::OFF);
+        let (z, a) = (cache.logits(), cache.output());
+        core::array::from_fn(|j| {
+            let column =
+                |m: &SMatrix<T, OUT, B>| -> SMatrix<T, OUT, 1> { m.column(j).into_owned() };
+            L::loss(&column(z), &column(a), &column(targets))
+        })
+    }
+
     /// Like [`Network::loss_and_gradients`], the dropout masks drawn from
     /// `rng`.
     fn loss_and_gradients_with<L: Loss<Self::OutputActivation>, const B: usize>(

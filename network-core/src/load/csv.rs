@@ -67,6 +67,12 @@ pub fn parse_csv<const IN: usize, const OUT: usize>(
             ));
         }
         if !seen_header {
+            if line
+                .split(',')
+                .all(|field| field.trim().parse::<f64>().is_ok())
+            {
+                return Err(error(line_number, Problem::HeaderIsData));
+            }
             seen_header = true;
             continue;
         }

@@ -81,6 +81,10 @@ pub enum Problem {
     NotUtf8,
     /// The CSV file has no header line.
     MissingHeader,
+    /// The first line, which must be a header naming the columns, holds
+    /// only numbers: the file has no header, and its first sample would be
+    /// lost.
+    HeaderIsData,
     /// The file holds no samples.
     NoSamples,
     /// A CSV line has the wrong number of columns.
@@ -152,6 +156,9 @@ impl fmt::Display for Problem {
             Problem::Io(error) => write!(f, "{error}"),
             Problem::NotUtf8 => f.write_str("not valid UTF-8"),
             Problem::MissingHeader => f.write_str("empty file: expected a header line"),
+            Problem::HeaderIsData => f.write_str(
+                "the first line holds only numbers, like a sample, but must be a header naming the columns (add one, such as `x1,x2,label`)",
+            ),
             Problem::NoSamples => f.write_str("no samples"),
             Problem::ColumnCount { expected, found } => write!(
                 f,
