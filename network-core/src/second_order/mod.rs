@@ -30,7 +30,9 @@
 //! (`2 P^2 + 3 P` values and 40 bytes of settings;
 //! [`LevenbergMarquardt::BYTES`] and [`NaturalGradient::BYTES`] give the
 //! figure for yours. A step also puts the Jacobian of one sample, `OUT x P`
-//! values, on the stack.) The optimizer is a
+//! values, and a few vectors of `P` on the stack.) `new` returns the
+//! optimizer by value only up to [`MAX_STACK_BYTES`], 256 KiB; past it,
+//! `new` is a compile error that points to `new_boxed` and `new_in`. The optimizer is a
 //! value like any other: on the stack for small networks, in a `static`, or
 //! on the heap with `new_boxed` (feature `alloc`) for large ones. `P` is a
 //! const parameter of the optimizer's type, written as the network's count
@@ -68,6 +70,11 @@
 mod lm;
 mod natural;
 mod normal;
+
+/// The largest optimizer `new` returns by value, 256 KiB (`P` up to 180
+/// in `f32`, 127 in `f64`); past it `new` is a compile error and
+/// `new_boxed` or `new_in` build it where it will stay.
+pub const MAX_STACK_BYTES: usize = 256 * 1024;
 
 pub use lm::LevenbergMarquardt;
 pub use natural::{FisherLoss, NaturalGradient};

@@ -102,12 +102,22 @@ impl<T: Scalar, const P: usize> NaturalGradient<T, P> {
     /// settings.
     pub const BYTES: usize = core::mem::size_of::<Self>();
 
-    /// An optimizer whose damping starts at `config.initial`.
+    /// An optimizer whose damping starts at `config.initial`, returned by
+    /// value: at most [`MAX_STACK_BYTES`](super::MAX_STACK_BYTES) (256 KiB),
+    /// a compile error beyond (at `cargo build`), since it passes through
+    /// the stack up to three times; build larger ones with
+    /// [`NaturalGradient::new_boxed`] or [`NaturalGradient::new_in`].
     ///
     /// # Errors
     ///
     /// The [`ConfigError`] of [`DampingConfig::validate`].
     pub fn new(config: DampingConfig) -> Result<Self, ConfigError> {
+        const {
+            assert!(
+                Self::BYTES <= super::MAX_STACK_BYTES,
+                "this optimizer is over 256 KiB: build it with `new_boxed` (on the heap) or `new_in` (in place), not `new`"
+            )
+        };
         config.validate()?;
         Ok(NaturalGradient {
             config,
