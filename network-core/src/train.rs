@@ -643,7 +643,8 @@ impl<L, const B: usize> Trainer<L, B> {
             stopped_early: false,
             restored_best: false,
         };
-        let mut best_weights = BestWeights::<T>::new::<N>(config.restore_best && held_out > 0);
+        let mut best_weights =
+            BestWeights::<T>::new(config.restore_best && held_out > 0, N::PARAMETERS);
         let mut epochs_without_improvement = 0;
 
         for epoch in 0..config.epochs {
@@ -739,18 +740,18 @@ struct BestWeights<T> {
 }
 
 impl<T: Scalar> BestWeights<T> {
-    /// Room for the weights of an `N` if `wanted` (`TrainConfig::validate`
+    /// Room for `parameters` weights if `wanted` (`TrainConfig::validate`
     /// refuses `restore_best` without `alloc`).
-    fn new<N: Parameters<T>>(wanted: bool) -> Self {
+    fn new(wanted: bool, parameters: usize) -> Self {
         #[cfg(feature = "alloc")]
         {
             BestWeights {
-                values: wanted.then(|| alloc::vec![T::zero(); N::PARAMETERS]),
+                values: wanted.then(|| alloc::vec![T::zero(); parameters]),
             }
         }
         #[cfg(not(feature = "alloc"))]
         {
-            let _ = wanted;
+            let _ = (wanted, parameters);
             BestWeights {
                 values: core::marker::PhantomData,
             }
