@@ -951,3 +951,66 @@ fn restore_best_weights_ends_with_the_best_epochs_weights() {
         ConfigError::EarlyStoppingWithoutValidation
     );
 }
+
+#[test]
+fn fit_observed_reports_every_batch_and_trains_as_fit_does() {
+    struct Record(Vec<network::BatchProgress>, usize);
+    impl network::Observer<Blobs<f32>> for Record {
+        fn batch(&mut self, progress: &network::BatchProgress) {
+            self.0.push(*progress);
+        }
+        fn epoch(&mut self, _: &EpochStats, _: &Blobs<f32>) -> Control {
+            self.1 += 1;
+            Control::Continue
+        }
+    }
+    let data = blobs(30);
+    let config = TrainConfig::new(3).seed(5).validation_fraction(0.2);
+    let trainer = Trainer::<SoftmaxCrossEntropy, 4>::new(config).unwrap();
+    let run = |observe: bool| {
+        let mut net = Blobs::<f32>::random(6);
+        let mut grads = BlobsGradients::zeros();
+        let mut adam = Adam::new(AdamConfig::adam(0.01)).unwrap();
+        let mut record = Record(Vec::new(), 0);
+        let summary = if observe {
+            trainer.fit_observed(
+                &mut net,
+                &mut adam,
+                &mut grads,
+                &data[..],
+                &mut [0; 30],
+                &mut record,
+            )
+        } else {
+            trainer.fit(
+                &mut net,
+                &mut adam,
+                &mut grads,
+                &data[..],
+                &mut [0; 30],
+                |_, _| Control::Continue,
+            )
+        }
+        .unwrap();
+        (net, summary, record)
+    };
+    let (observed, summary, record) = run(true);
+    let (plain, plain_summary, _) = run(false);
+    assert_eq!(observed, plain);
+    assert_eq!(summary, plain_summary);
+    // 24 training samples in batches of 4: 6 batches per epoch, 3 epochs.
+    assert_eq!(record.1, 3);
+    assert_eq!(record.0.len(), 18);
+    let last = record.0[17];
+    assert_eq!(
+        (
+            last.epoch,
+            last.epochs,
+            last.batch,
+            last.batches,
+            last.samples
+        ),
+        (2, 3, 5, 6, 24)
+    );
+    assert!((last.loss - summary.last.train_loss).abs() < 1e-12);
+}

@@ -1,12 +1,12 @@
 //! What the MNIST examples (`mnist`, `lenet`) share: training with Adam, a
-//! cosine schedule and a twelfth of the images for validation, printing a
-//! line per epoch, then testing.
+//! cosine schedule and a twelfth of the images for validation, with a
+//! progress bar on a terminal (a line per epoch otherwise), then testing.
 
 use network::Zeroable;
 use network::boxed_zeroed;
 use network::dataset::Dataset;
 use network::prelude::*;
-use network::train::{Evaluation, Progress};
+use network::train::{Evaluation, ProgressBar};
 
 /// Adam's initial learning rate, decayed by the cosine schedule to
 /// [`FINAL_LEARNING_RATE`].
@@ -40,18 +40,16 @@ where
             min_learning_rate: FINAL_LEARNING_RATE,
         });
     let trainer = Trainer::<SoftmaxCrossEntropy, BATCH>::new(config)?;
-    let mut progress = Progress::new();
-    trainer.fit(
+    let mut bar = ProgressBar::new();
+    trainer.fit_observed(
         net,
         &mut *adam,
         &mut *grads,
         train,
         &mut vec![0; train.len()],
-        |stats, _| {
-            progress.print(stats);
-            Control::Continue
-        },
+        &mut bar,
     )?;
+    bar.finish();
     let figures = trainer.evaluate(&*net, test)?;
     println!("test loss: {:.4}", figures.loss);
     println!("test accuracy: {:.4}", figures.accuracy);

@@ -104,7 +104,8 @@ pub use second_order::{
 };
 pub use serialize::{from_bytes, serialized_size, to_bytes};
 pub use train::{
-    BatchOutcome, Control, EpochStats, Evaluation, Summary, TrainConfig, TrainError, Trainer,
+    BatchOutcome, BatchProgress, Control, EpochStats, Evaluation, Observer, Summary, TrainConfig,
+    TrainError, Trainer,
 };
 pub use zeroable::Zeroable;
 #[cfg(feature = "alloc")]

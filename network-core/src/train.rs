@@ -25,6 +25,11 @@
 //! # Ok::<(), network_core::TrainError>(())
 //! ```
 
+#[cfg(feature = "progress")]
+mod progress_bar;
+#[cfg(feature = "progress")]
+pub use progress_bar::ProgressBar;
+
 use core::fmt;
 use core::marker::PhantomData;
 
@@ -197,6 +202,45 @@ pub enum Control {
     Continue,
     /// Stop now.
     Stop,
+}
+
+/// Where [`Trainer::fit_observed`] is, after each batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BatchProgress {
+    /// The epoch, from 0.
+    pub epoch: usize,
+    /// The number of epochs asked for.
+    pub epochs: usize,
+    /// The batch within the epoch, from 0.
+    pub batch: usize,
+    /// The number of training batches per epoch.
+    pub batches: usize,
+    /// The training samples of this epoch seen so far.
+    pub samples: usize,
+    /// The mean training loss of this epoch so far.
+    pub loss: f64,
+}
+
+/// What [`Trainer::fit_observed`] reports to while it trains: every batch
+/// (for a progress bar) and every epoch (to print, keep or stop).
+/// [`Trainer::fit`] takes a closure for the epochs alone.
+pub trait Observer<N> {
+    /// After each training batch; nothing by default.
+    fn batch(&mut self, progress: &BatchProgress) {
+        let _ = progress;
+    }
+
+    /// After each epoch, with its figures and the network: go on or stop.
+    fn epoch(&mut self, stats: &EpochStats, network: &N) -> Control;
+}
+
+/// A closure over the epochs, as an [`Observer`].
+struct Epochs<F>(F);
+
+impl<N, F: FnMut(&EpochStats, &N) -> Control> Observer<N> for Epochs<F> {
+    fn epoch(&mut self, stats: &EpochStats, network: &N) -> Control {
+        (self.0)(stats, network)
+    }
 }
 
 /// The figures of one epoch.
@@ -596,7 +640,7 @@ impl<L, const B: usize> Trainer<L, B> {
         grads: &mut N::Gradients,
         data: &D,
         order: &mut [usize],
-        mut callback: F,
+        callback: F,
     ) -> Result<Summary, TrainError>
     where
         T: Scalar,
@@ -605,6 +649,34 @@ impl<L, const B: usize> Trainer<L, B> {
         O: Optimizer<T, N::Gradients>,
         D: Dataset<T, IN, OUT> + ?Sized,
         F: FnMut(&EpochStats, &N) -> Control,
+    {
+        let mut epochs = Epochs(callback);
+        self.fit_observed(network, optimizer, grads, data, order, &mut epochs)
+    }
+
+    /// Like [`Trainer::fit`], reporting every batch as well as every epoch
+    /// to `observer` (a progress bar, say: `train::ProgressBar` with the
+    /// `progress` feature).
+    ///
+    /// # Errors
+    ///
+    /// As [`Trainer::fit`].
+    pub fn fit_observed<T, N, O, D, V, const IN: usize, const OUT: usize>(
+        &self,
+        network: &mut N,
+        optimizer: &mut O,
+        grads: &mut N::Gradients,
+        data: &D,
+        order: &mut [usize],
+        observer: &mut V,
+    ) -> Result<Summary, TrainError>
+    where
+        T: Scalar,
+        N: Network<T, IN, OUT>,
+        L: Loss<N::OutputActivation>,
+        O: Optimizer<T, N::Gradients>,
+        D: Dataset<T, IN, OUT> + ?Sized,
+        V: Observer<N> + ?Sized,
     {
         let config = &self.config;
         if order.len() != data.len() {
@@ -647,6 +719,7 @@ impl<L, const B: usize> Trainer<L, B> {
             BestWeights::<T>::new(config.restore_best && held_out > 0, N::PARAMETERS);
         let mut epochs_without_improvement = 0;
 
+        let batches = train.len().div_ceil(B);
         for epoch in 0..config.epochs {
             let learning_rate = config.schedule.learning_rate(base_rate, epoch);
             optimizer.set_learning_rate(T::constant(learning_rate));
@@ -666,6 +739,14 @@ impl<L, const B: usize> Trainer<L, B> {
                         error,
                     })?;
                 totals.add(outcome.loss, outcome.correct, len);
+                observer.batch(&BatchProgress {
+                    epoch,
+                    epochs: config.epochs,
+                    batch: index,
+                    batches,
+                    samples: totals.samples,
+                    loss: totals.evaluation().loss,
+                });
             }
             let train_figures = totals.evaluation();
             let subset = IndexView {
@@ -714,7 +795,7 @@ impl<L, const B: usize> Trainer<L, B> {
                     epochs_without_improvement += 1;
                 }
             }
-            if callback(&stats, network) == Control::Stop {
+            if observer.epoch(&stats, network) == Control::Stop {
                 break;
             }
             if config
