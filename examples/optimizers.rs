@@ -64,7 +64,10 @@ struct Settings {
     /// cross-entropy).
     target: f64,
     /// LM's target on a classification task, where LM minimises the mean
-    /// squared error of the softmax outputs against one-hot targets.
+    /// squared error of the softmax outputs against one-hot targets: about
+    /// the mean squared error that the networks trained on the
+    /// cross-entropy have when they reach `target` (measured: iris
+    /// 0.009 to 0.010 at 0.05, digits 0.0035 to 0.0046 at 0.1).
     lm_target: Option<f64>,
     adam_learning_rate: f64,
     sgd_learning_rate: f64,
@@ -121,6 +124,9 @@ struct Row {
     cells: [Cell; 5],
 }
 
+/// A task's row, or `None` for a task not wired yet.
+type Task = fn() -> Result<Option<Row>, Box<dyn Error>>;
+
 const METHODS: [&str; 5] = ["LM", "iRPROP−", "NG", "Adam", "SGD"];
 
 fn main() -> ExitCode {
@@ -136,7 +142,7 @@ fn main() -> ExitCode {
 fn run() -> Result<(), Box<dyn Error>> {
     let started = Instant::now();
     let mut rows = Vec::new();
-    let tasks: [fn() -> Result<Option<Row>, Box<dyn Error>>; 4] = [
+    let tasks: [Task; 4] = [
         || sine_task().map(Some),
         calibration_task,
         || iris_task().map(Some),
@@ -171,7 +177,7 @@ fn sine_task() -> Result<Row, Box<dyn Error>> {
         target: 1e-3,
         lm_target: None,
         adam_learning_rate: 0.01,
-        sgd_learning_rate: 0.1,
+        sgd_learning_rate: 0.3,
         second_order_cap: 500,
         first_order_cap: 10_000,
         sgd_cap: 50_000,
@@ -256,7 +262,7 @@ fn digits_task() -> Result<Row, Box<dyn Error>> {
     let data = images.classification::<f32, 10>(1.0 / 16.0)?;
     let settings = Settings {
         target: 0.1,
-        lm_target: Some(0.01),
+        lm_target: Some(0.004),
         adam_learning_rate: 0.01,
         sgd_learning_rate: 0.5,
         second_order_cap: 100,
@@ -337,7 +343,9 @@ where
     D: Dataset<T, IN, OUT> + ?Sized,
 {
     let s = settings;
-    let lm_target = s.lm_target.ok_or("a classification task needs an LM target")?;
+    let lm_target = s
+        .lm_target
+        .ok_or("a classification task needs an LM target")?;
     type Ce = SoftmaxCrossEntropy;
     let cells = [
         over_seeds(s.second_order_cap, |seed| {
@@ -573,8 +581,14 @@ where
 
 /// The mean loss `L` over every sample of a dataset and its gradient,
 /// computed in batches of `B` columns and weighted by their sizes.
-struct FullBatch<L, T: Scalar, N: Network<T, IN, OUT>, const IN: usize, const OUT: usize, const B: usize>
-{
+struct FullBatch<
+    L,
+    T: Scalar,
+    N: Network<T, IN, OUT>,
+    const IN: usize,
+    const OUT: usize,
+    const B: usize,
+> {
     trainer: Trainer<L, B>,
     /// The gradient of the mean loss over the whole dataset.
     grads: N::Gradients,
