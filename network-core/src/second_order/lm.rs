@@ -3,7 +3,8 @@
 use nalgebra::{SMatrix, SVector};
 
 use super::normal::{
-    DampedOutcome, DampedSystem, DampingConfig, Of, forward_one, jacobian, sample,
+    DampedOutcome, DampedSystem, DampingConfig, Of, add_transposed_product, forward_one, jacobian,
+    sample,
 };
 use crate::{
     Cache, ConfigError, Dataset, Deterministic, Gradients, Network, Scalar, StepError, Zeroable,
@@ -193,7 +194,7 @@ impl<T: Scalar, const P: usize> LevenbergMarquardt<T, P> {
             let residual = cache.output() - t;
             squares += residual.norm_squared();
             jacobian(network, &x, &cache, Of::Outputs, &mut grads, &mut rows);
-            normal.gemm_tr(T::one(), &rows, &rows, T::one());
+            add_transposed_product(normal, &rows, &rows);
             gradient.gemv_tr(T::one(), &rows, &residual.column(0), T::one());
         }
         let loss = squares / T::constant((OUT * data.len()) as f64);

@@ -4,7 +4,8 @@
 use nalgebra::{SMatrix, SVector};
 
 use super::normal::{
-    DampedOutcome, DampedSystem, DampingConfig, Of, flatten, forward_one, jacobian, logits, sample,
+    DampedOutcome, DampedSystem, DampingConfig, Of, add_transposed_product, flatten, forward_one,
+    jacobian, logits, sample,
 };
 use crate::activation::{Activation, Identity, Sigmoid, Softmax, sigmoid};
 use crate::{
@@ -254,8 +255,8 @@ impl<T: Scalar, const P: usize> NaturalGradient<T, P> {
             gradient.axpy(scale, &sample_gradient, T::one());
             let logit_fisher = L::logit_fisher(&logits(&cache));
             jacobian(network, &x, &cache, Of::Logits, &mut grads, &mut rows);
-            let weighted = logit_fisher * rows;
-            fisher.gemm_tr(scale, &rows, &weighted, T::one());
+            let weighted = logit_fisher * rows * scale;
+            add_transposed_product(fisher, &rows, &weighted);
         }
         let loss = loss * scale;
         if !loss.is_finite() {
