@@ -3,131 +3,44 @@
 use nalgebra::{SMatrix, SVector};
 
 use super::normal::{
-    DampedOutcome, DampedSystem, DampingConfig, Of, add_transposed_product, forward_one, jacobian,
-    sample,
+    DampedOutcome, DampedSystem, DampingConfig, Of, add_transposed_product, damped_optimizer,
+    forward_one, jacobian, sample,
 };
 use crate::{
     Cache, ConfigError, Dataset, Deterministic, Gradients, Network, Scalar, StepError, Zeroable,
 };
 
-/// Levenberg–Marquardt for a sum-of-squares fit:
-///
-/// ```text
-/// r = a_L - t                       (one residual per output unit and sample)
-/// J = dr/dw                         (OUT n x P, by back-propagation)
-/// (J^T J + mu I) dw = -J^T r        (solved by Cholesky)
-/// w' = w + dw, kept if C(w') < C(w), C = mean squared error
-/// ```
-///
-/// A step computes `J^T J` and `J^T r` once over every sample of the data
-/// (full batch: one forward pass and `OUT` backward passes per sample),
-/// then tries `mu`, `10 mu`, `100 mu`, ... until a trial lowers the loss;
-/// `mu` then shrinks tenfold for the next step (MATLAB's `trainlm`, see
-/// [`DampingConfig`]). A rejected trial leaves the parameters bit for bit
-/// as they were, and a step that passes the largest damping returns
-/// [`DampedOutcome::DampingLimit`] with the parameters unchanged.
-///
-/// Small `mu` makes the step Gauss–Newton's; large `mu` makes it a short
-/// gradient step `-J^T r / mu`. The damping is `mu I`, as in `trainlm`.
-///
-/// `P` must be the network's parameter count (a compile error otherwise);
-/// the optimizer holds two `P x P` matrices, [`Self::BYTES`] in all (see
-/// the [module docs](crate::second_order)).
-#[derive(Clone, Debug, PartialEq)]
-pub struct LevenbergMarquardt<T: Scalar, const P: usize> {
-    /// The damping schedule.
-    pub config: DampingConfig,
-    /// The damping the next step starts from.
-    pub mu: f64,
-    system: DampedSystem<T, P>,
+damped_optimizer! {
+    /// Levenberg–Marquardt for a sum-of-squares fit:
+    ///
+    /// ```text
+    /// r = a_L - t                       (one residual per output unit and sample)
+    /// J = dr/dw                         (OUT n x P, by back-propagation)
+    /// (J^T J + mu I) dw = -J^T r        (solved by Cholesky)
+    /// w' = w + dw, kept if C(w') < C(w), C = mean squared error
+    /// ```
+    ///
+    /// A step computes `J^T J` and `J^T r` once over every sample of the data
+    /// (full batch: one forward pass and `OUT` backward passes per sample),
+    /// then tries `mu`, `10 mu`, `100 mu`, ... until a trial lowers the loss;
+    /// `mu` then shrinks tenfold for the next step (MATLAB's `trainlm`, see
+    /// [`DampingConfig`]). A rejected trial leaves the parameters bit for bit
+    /// as they were, and a step that passes the largest damping returns
+    /// [`DampedOutcome::DampingLimit`] with the parameters unchanged.
+    ///
+    /// Small `mu` makes the step Gauss–Newton's; large `mu` makes it a short
+    /// gradient step `-J^T r / mu`. The damping is `mu I`, as in `trainlm`.
+    ///
+    /// `P` must be the network's parameter count (a compile error otherwise);
+    /// the optimizer holds two `P x P` matrices, [`Self::BYTES`] in all (see
+    /// the [module docs](crate::second_order)).
+    LevenbergMarquardt
 }
 
-// SAFETY: every field is `Zeroable` (floats, and matrices and vectors of
-// `T`), so the all-zero bit pattern is a valid value.
-unsafe impl<T: Scalar + Zeroable, const P: usize> Zeroable for LevenbergMarquardt<T, P> {}
-
 impl<T: Scalar, const P: usize> LevenbergMarquardt<T, P> {
-    /// The bytes of one optimizer: `2 P^2 + 3 P` values of `T` and the
-    /// settings.
-    pub const BYTES: usize = core::mem::size_of::<Self>();
-
-    /// An optimizer whose damping starts at `config.initial`, returned by
-    /// value: at most [`MAX_STACK_BYTES`](super::MAX_STACK_BYTES) (256 KiB),
-    /// a compile error beyond (at `cargo build`), since it passes through
-    /// the stack up to three times; build larger ones with
-    /// [`LevenbergMarquardt::new_boxed`] or [`LevenbergMarquardt::new_in`].
-    ///
-    /// # Errors
-    ///
-    /// The [`ConfigError`] of [`DampingConfig::validate`].
-    pub fn new(config: DampingConfig) -> Result<Self, ConfigError> {
-        const {
-            assert!(
-                Self::BYTES <= super::MAX_STACK_BYTES,
-                "this optimizer is over 256 KiB: build it with `new_boxed` (on the heap) or `new_in` (in place), not `new`"
-            )
-        };
-        config.validate()?;
-        Ok(LevenbergMarquardt {
-            config,
-            mu: config.initial,
-            system: DampedSystem::zeros(),
-        })
-    }
-
-    /// Like [`LevenbergMarquardt::new`], built in place in `slot`: nothing of
-    /// its `P x P` matrices passes through the stack (on a Cortex-M4,
-    /// `new`'s temporary and its `Result` put two more copies of a
-    /// 49-parameter optimizer on the stack, 40 KB).
-    ///
-    /// # Errors
-    ///
-    /// The [`ConfigError`] of [`DampingConfig::validate`].
-    pub fn new_in(
-        slot: &mut core::mem::MaybeUninit<Self>,
-        config: DampingConfig,
-    ) -> Result<&mut Self, ConfigError>
-    where
-        T: Zeroable,
-    {
-        config.validate()?;
-        let optimizer = crate::zeroed_in(slot);
-        optimizer.config = config;
-        optimizer.mu = config.initial;
-        Ok(optimizer)
-    }
-
-    /// Like [`LevenbergMarquardt::new`], built directly on the heap: its
-    /// `P x P` matrices never pass through the stack.
-    ///
-    /// # Errors
-    ///
-    /// The [`ConfigError`] of [`DampingConfig::validate`].
-    #[cfg(feature = "alloc")]
-    pub fn new_boxed(config: DampingConfig) -> Result<alloc::boxed::Box<Self>, ConfigError>
-    where
-        T: Zeroable,
-    {
-        config.validate()?;
-        let mut optimizer = crate::boxed_zeroed::<Self>();
-        optimizer.config = config;
-        optimizer.mu = config.initial;
-        Ok(optimizer)
-    }
-
     /// `J^T J` of the last step's Jacobian.
     pub fn normal_matrix(&self) -> &SMatrix<T, P, P> {
         &self.system.matrix
-    }
-
-    /// `J^T r`, the gradient of half the sum of squares, at the last step.
-    pub fn gradient(&self) -> &SVector<T, P> {
-        &self.system.gradient
-    }
-
-    /// The last trial's step `dw` (taken if that trial lowered the loss).
-    pub fn direction(&self) -> &SVector<T, P> {
-        &self.system.direction
     }
 
     /// One Levenberg–Marquardt step over every sample of `data`.

@@ -4,8 +4,8 @@
 use nalgebra::{SMatrix, SVector};
 
 use super::normal::{
-    DampedOutcome, DampedSystem, DampingConfig, Of, add_transposed_product, flatten, forward_one,
-    jacobian, logits, sample,
+    DampedOutcome, DampedSystem, DampingConfig, Of, add_transposed_product, damped_optimizer,
+    flatten, forward_one, jacobian, logits, sample,
 };
 use crate::activation::{Activation, Identity, Sigmoid, Softmax, sigmoid};
 use crate::{
@@ -59,126 +59,40 @@ impl FisherLoss<Identity> for SigmoidCrossEntropy {
     }
 }
 
-/// The natural gradient (Amari, 1998), with the exact Fisher information of
-/// the model's predictive distribution:
-///
-/// ```text
-/// g   = dC/dw                                   (C the mean loss over the data)
-/// F   = 1/n sum_s J_s^T F_z(z_s) J_s            (J_s = dz_L/dw of sample s)
-/// F_z = diag(p) - p p^T                         (softmax cross-entropy, p = softmax(z))
-/// F_z = diag(s (1 - s))                         (sigmoid cross-entropy, s = sigmoid(z))
-/// (F + mu I) dw = -g                            (solved by Cholesky)
-/// w' = w + dw, kept if C(w') < C(w)
-/// ```
-///
-/// The Fisher is built exactly, from one backward pass per output unit and
-/// sample (full batch), so this suits small networks; for softmax and
-/// sigmoid cross-entropy it equals the generalised Gauss–Newton matrix, and
-/// the step is invariant to how the network's outputs are parametrised.
-/// The damping `mu` adapts as
-/// [`LevenbergMarquardt`](crate::LevenbergMarquardt)'s does ([`DampingConfig`]):
-/// trials of ever larger `mu` until one lowers the mean loss, the
-/// parameters bit for bit unchanged after a rejected one. It also keeps
-/// the system solvable where the Fisher is singular (a softmax's always
-/// is, by one dimension).
-///
-/// `P` must be the network's parameter count (a compile error otherwise);
-/// the optimizer holds two `P x P` matrices, [`Self::BYTES`] in all (see
-/// the [module docs](crate::second_order)).
-#[derive(Clone, Debug, PartialEq)]
-pub struct NaturalGradient<T: Scalar, const P: usize> {
-    /// The damping schedule.
-    pub config: DampingConfig,
-    /// The damping the next step starts from.
-    pub mu: f64,
-    system: DampedSystem<T, P>,
+damped_optimizer! {
+    /// The natural gradient (Amari, 1998), with the exact Fisher information of
+    /// the model's predictive distribution:
+    ///
+    /// ```text
+    /// g   = dC/dw                                   (C the mean loss over the data)
+    /// F   = 1/n sum_s J_s^T F_z(z_s) J_s            (J_s = dz_L/dw of sample s)
+    /// F_z = diag(p) - p p^T                         (softmax cross-entropy, p = softmax(z))
+    /// F_z = diag(s (1 - s))                         (sigmoid cross-entropy, s = sigmoid(z))
+    /// (F + mu I) dw = -g                            (solved by Cholesky)
+    /// w' = w + dw, kept if C(w') < C(w)
+    /// ```
+    ///
+    /// The Fisher is built exactly, from one backward pass per output unit and
+    /// sample (full batch), so this suits small networks; for softmax and
+    /// sigmoid cross-entropy it equals the generalised Gauss–Newton matrix, and
+    /// the step is invariant to how the network's outputs are parametrised.
+    /// The damping `mu` adapts as
+    /// [`LevenbergMarquardt`](crate::LevenbergMarquardt)'s does ([`DampingConfig`]):
+    /// trials of ever larger `mu` until one lowers the mean loss, the
+    /// parameters bit for bit unchanged after a rejected one. It also keeps
+    /// the system solvable where the Fisher is singular (a softmax's always
+    /// is, by one dimension).
+    ///
+    /// `P` must be the network's parameter count (a compile error otherwise);
+    /// the optimizer holds two `P x P` matrices, [`Self::BYTES`] in all (see
+    /// the [module docs](crate::second_order)).
+    NaturalGradient
 }
 
-// SAFETY: every field is `Zeroable` (floats, and matrices and vectors of
-// `T`), so the all-zero bit pattern is a valid value.
-unsafe impl<T: Scalar + Zeroable, const P: usize> Zeroable for NaturalGradient<T, P> {}
-
 impl<T: Scalar, const P: usize> NaturalGradient<T, P> {
-    /// The bytes of one optimizer: `2 P^2 + 3 P` values of `T` and the
-    /// settings.
-    pub const BYTES: usize = core::mem::size_of::<Self>();
-
-    /// An optimizer whose damping starts at `config.initial`, returned by
-    /// value: at most [`MAX_STACK_BYTES`](super::MAX_STACK_BYTES) (256 KiB),
-    /// a compile error beyond (at `cargo build`), since it passes through
-    /// the stack up to three times; build larger ones with
-    /// [`NaturalGradient::new_boxed`] or [`NaturalGradient::new_in`].
-    ///
-    /// # Errors
-    ///
-    /// The [`ConfigError`] of [`DampingConfig::validate`].
-    pub fn new(config: DampingConfig) -> Result<Self, ConfigError> {
-        const {
-            assert!(
-                Self::BYTES <= super::MAX_STACK_BYTES,
-                "this optimizer is over 256 KiB: build it with `new_boxed` (on the heap) or `new_in` (in place), not `new`"
-            )
-        };
-        config.validate()?;
-        Ok(NaturalGradient {
-            config,
-            mu: config.initial,
-            system: DampedSystem::zeros(),
-        })
-    }
-
-    /// Like [`NaturalGradient::new`], built in place in `slot`: nothing of
-    /// its `P x P` matrices passes through the stack (on a Cortex-M4,
-    /// `new`'s temporary and its `Result` put two more copies of a
-    /// 49-parameter optimizer on the stack, 40 KB).
-    ///
-    /// # Errors
-    ///
-    /// The [`ConfigError`] of [`DampingConfig::validate`].
-    pub fn new_in(
-        slot: &mut core::mem::MaybeUninit<Self>,
-        config: DampingConfig,
-    ) -> Result<&mut Self, ConfigError>
-    where
-        T: Zeroable,
-    {
-        config.validate()?;
-        let optimizer = crate::zeroed_in(slot);
-        optimizer.config = config;
-        optimizer.mu = config.initial;
-        Ok(optimizer)
-    }
-
-    /// Like [`NaturalGradient::new`], built directly on the heap.
-    ///
-    /// # Errors
-    ///
-    /// The [`ConfigError`] of [`DampingConfig::validate`].
-    #[cfg(feature = "alloc")]
-    pub fn new_boxed(config: DampingConfig) -> Result<alloc::boxed::Box<Self>, ConfigError>
-    where
-        T: Zeroable,
-    {
-        config.validate()?;
-        let mut optimizer = crate::boxed_zeroed::<Self>();
-        optimizer.config = config;
-        optimizer.mu = config.initial;
-        Ok(optimizer)
-    }
-
     /// The Fisher information `F` of the last step.
     pub fn fisher(&self) -> &SMatrix<T, P, P> {
         &self.system.matrix
-    }
-
-    /// The gradient `g` of the mean loss at the last step.
-    pub fn gradient(&self) -> &SVector<T, P> {
-        &self.system.gradient
-    }
-
-    /// The last trial's direction `dw = -(F + mu I)^-1 g`.
-    pub fn direction(&self) -> &SVector<T, P> {
-        &self.system.direction
     }
 
     /// One natural-gradient step with the loss `L` over every sample of

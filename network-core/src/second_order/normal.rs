@@ -87,6 +87,113 @@ pub enum DampedOutcome<T> {
     },
 }
 
+/// The fields, `Zeroable` impl, size and constructors of a damped
+/// second-order optimizer `$name<T, P>`: one source for both methods.
+macro_rules! damped_optimizer {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $name<T: Scalar, const P: usize> {
+            /// The damping schedule.
+            pub config: DampingConfig,
+            /// The damping the next step starts from.
+            pub mu: f64,
+            system: DampedSystem<T, P>,
+        }
+
+        // SAFETY: every field is `Zeroable` (floats, and matrices and
+        // vectors of `T`), so the all-zero bit pattern is a valid value.
+        unsafe impl<T: Scalar + Zeroable, const P: usize> Zeroable for $name<T, P> {}
+
+        impl<T: Scalar, const P: usize> $name<T, P> {
+            /// The bytes of one optimizer: `2 P^2 + 3 P` values of `T` and
+            /// the settings.
+            pub const BYTES: usize = core::mem::size_of::<Self>();
+
+            /// An optimizer whose damping starts at `config.initial`,
+            /// returned by value: at most
+            /// [`MAX_STACK_BYTES`](crate::second_order::MAX_STACK_BYTES)
+            /// (256 KiB), a compile error beyond (at `cargo build`), since
+            /// it passes through the stack up to three times; build larger
+            /// ones with `new_boxed` or `new_in`.
+            ///
+            /// # Errors
+            ///
+            /// The [`ConfigError`] of [`DampingConfig::validate`].
+            pub fn new(config: DampingConfig) -> Result<Self, ConfigError> {
+                const {
+                    assert!(
+                        Self::BYTES <= crate::second_order::MAX_STACK_BYTES,
+                        "this optimizer is over 256 KiB: build it with `new_boxed` (on the heap) or `new_in` (in place), not `new`"
+                    )
+                };
+                config.validate()?;
+                Ok($name {
+                    config,
+                    mu: config.initial,
+                    system: DampedSystem::zeros(),
+                })
+            }
+
+            /// Like `new`, built in place in `slot`: nothing of its `P x P`
+            /// matrices passes through the stack (on a Cortex-M4, `new`'s
+            /// temporary and its `Result` put two more copies of a
+            /// 49-parameter optimizer on the stack, 40 KB).
+            ///
+            /// # Errors
+            ///
+            /// The [`ConfigError`] of [`DampingConfig::validate`].
+            pub fn new_in(
+                slot: &mut core::mem::MaybeUninit<Self>,
+                config: DampingConfig,
+            ) -> Result<&mut Self, ConfigError>
+            where
+                T: Zeroable,
+            {
+                config.validate()?;
+                let optimizer = crate::zeroed_in(slot);
+                optimizer.config = config;
+                optimizer.mu = config.initial;
+                Ok(optimizer)
+            }
+
+            /// Like `new`, built directly on the heap: its `P x P`
+            /// matrices never pass through the stack.
+            ///
+            /// # Errors
+            ///
+            /// The [`ConfigError`] of [`DampingConfig::validate`].
+            #[cfg(feature = "alloc")]
+            pub fn new_boxed(
+                config: DampingConfig,
+            ) -> Result<alloc::boxed::Box<Self>, ConfigError>
+            where
+                T: Zeroable,
+            {
+                config.validate()?;
+                let mut optimizer = crate::boxed_zeroed::<Self>();
+                optimizer.config = config;
+                optimizer.mu = config.initial;
+                Ok(optimizer)
+            }
+
+            /// The gradient of the last step (of half the sum of squares
+            /// for Levenberg–Marquardt, of the mean loss for the natural
+            /// gradient).
+            pub fn gradient(&self) -> &SVector<T, P> {
+                &self.system.gradient
+            }
+
+            /// The last trial's step `dw` (taken if that trial lowered the
+            /// loss).
+            pub fn direction(&self) -> &SVector<T, P> {
+                &self.system.direction
+            }
+        }
+    };
+}
+pub(crate) use damped_optimizer;
+
 /// The state of a damped second-order method: the `P x P` matrix of the
 /// last step (`J^T J` or the Fisher), its factorisation, the gradient, the
 /// parameters before the step and the last trial's direction.
