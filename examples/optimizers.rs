@@ -220,7 +220,7 @@ fn calibration_task() -> Result<Option<Row>, Box<dyn Error>> {
         1,
         { calibration::Calibration::<f32>::PARAMETERS },
         32,
-    >("calibration", "1-16-1 tanh (P = 49)", &data[..], settings)
+    >("calibration", "1-16-1 tanh", &data[..], settings)
     .map(Some)
 }
 
