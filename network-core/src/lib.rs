@@ -91,7 +91,9 @@ pub use layers::{Dense, DenseGradients, Layer, SliceArray};
 pub use loss::{
     HalfSquaredError, Loss, MeanSquaredError, SigmoidCrossEntropy, SoftmaxCrossEntropy,
 };
-pub use network::{Cache, Deterministic, Gradients, Network, NonFiniteInput, Parameters};
+pub use network::{
+    Cache, Deterministic, Gradients, LayerTensors, Network, NonFiniteInput, Parameters,
+};
 pub use noise::Noise;
 pub use optim::{
     Adam, AdamConfig, AdamState, ConfigError, IRpropConfig, IRpropMinus, Momentum, MomentumConfig,
