@@ -30,6 +30,8 @@
 //! - [`Zeroable`] and, with the `alloc` feature, `boxed_zeroed`: large
 //!   networks and optimizer state built directly on the heap.
 //! - With the `std` feature, `load`: CSV and IDX (MNIST) loaders.
+//! - With the `safetensors` feature, `safetensors`: a network's parameters
+//!   to and from PyTorch's names and layouts.
 //!
 //! # Features
 //!
@@ -37,6 +39,8 @@
 //! - `std` (implies `alloc`): the `load` module and `train::Progress`; the
 //!   platform's float functions; on x86, matrix kernels for AVX2 and FMA chosen
 //!   at run time when the build's target lacks them (see [`gemm_kernel`]).
+//! - `safetensors` (implies `alloc`): the `safetensors` module, PyTorch
+//!   interop; with `std` also its `load` and `save` of files.
 #![no_std]
 #![warn(missing_docs)]
 
@@ -71,6 +75,8 @@ mod noise;
 pub mod optim;
 mod scalar;
 mod schedule;
+#[cfg(feature = "safetensors")]
+pub mod safetensors;
 pub mod second_order;
 pub mod serialize;
 
