@@ -259,7 +259,12 @@ fn round_trips_bit_for_bit() {
     let bytes = to_safetensors(&image).unwrap();
     let mut back = Image::<f64>::zeroed();
     from_safetensors(&mut back, &bytes).unwrap();
-    let bits = |n: &Image<f64>| n.slices().flatten().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let bits = |n: &Image<f64>| {
+        n.slices()
+            .flatten()
+            .map(|v| v.to_bits())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(bits(&back), bits(&image));
 
     // The PyTorch file's tensors come back out as they went in.
@@ -365,7 +370,10 @@ fn a_wrong_dtype_is_named() {
     let bytes = edited(|all| tensor(all, "output.bias").1 = Dtype::I32);
     assert!(matches!(
         refused(&bytes),
-        SafetensorsError::WrongDtype { found: Dtype::I32, .. }
+        SafetensorsError::WrongDtype {
+            found: Dtype::I32,
+            ..
+        }
     ));
 }
 
@@ -406,7 +414,9 @@ fn non_finite_values_are_refused_with_their_index() {
     let mut narrow = Mlp::<f32>::random(3);
     let before = narrow;
     let error = from_safetensors(&mut narrow, &bytes).unwrap_err();
-    assert!(matches!(&error, SafetensorsError::NonFinite { name, index: 1 } if name == "hidden.bias"));
+    assert!(
+        matches!(&error, SafetensorsError::NonFinite { name, index: 1 } if name == "hidden.bias")
+    );
     assert_eq!(narrow, before);
     let mut wide = Mlp::<f64>::zeroed();
     from_safetensors(&mut wide, &bytes).unwrap();
@@ -419,7 +429,9 @@ fn saving_refuses_non_finite_parameters() {
     mlp.hidden.w[(1, 2)] = f32::NAN;
     let error = to_safetensors(&mlp).unwrap_err();
     // Element (1, 2) of the `[5, 3]` weight, row-major.
-    assert!(matches!(&error, SafetensorsError::NonFinite { name, index: 5 } if name == "hidden.weight"));
+    assert!(
+        matches!(&error, SafetensorsError::NonFinite { name, index: 5 } if name == "hidden.weight")
+    );
     assert_eq!(
         error.to_string(),
         "value 5 of tensor `hidden.weight` is NaN or infinite"
@@ -469,11 +481,15 @@ fn files_round_trip_and_errors_name_the_file() {
     let error = load(&mut mlp, &path).unwrap_err();
     assert_eq!(mlp, before);
     assert!(!error.saving);
-    assert!(matches!(error.problem, FileProblem::Tensors(SafetensorsError::Missing { .. })));
+    assert!(matches!(
+        error.problem,
+        FileProblem::Tensors(SafetensorsError::Missing { .. })
+    ));
     assert!(
-        error
-            .to_string()
-            .starts_with(&format!("cannot load a network from `{}`: ", path.display())),
+        error.to_string().starts_with(&format!(
+            "cannot load a network from `{}`: ",
+            path.display()
+        )),
         "{error}"
     );
     let error = load(&mut mlp, dir.join("absent.safetensors")).unwrap_err();

@@ -73,10 +73,10 @@ pub mod metrics;
 mod network;
 mod noise;
 pub mod optim;
-mod scalar;
-mod schedule;
 #[cfg(feature = "safetensors")]
 pub mod safetensors;
+mod scalar;
+mod schedule;
 pub mod second_order;
 pub mod serialize;
 

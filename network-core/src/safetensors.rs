@@ -153,7 +153,10 @@ impl fmt::Display for SafetensorsError {
         match self {
             SafetensorsError::Parse(error) => write!(f, "not a safetensors file: {error}"),
             SafetensorsError::Missing { name } => {
-                write!(f, "the file has no tensor `{name}`, which the network needs")
+                write!(
+                    f,
+                    "the file has no tensor `{name}`, which the network needs"
+                )
             }
             SafetensorsError::Unexpected { name } => write!(
                 f,
@@ -248,9 +251,7 @@ where
         });
     }
     let lengths = tensors.iter().map(|t| t.shape.iter().product::<usize>());
-    if tensors.len() != network.slices().count()
-        || !lengths.eq(network.slices().map(<[T]>::len))
-    {
+    if tensors.len() != network.slices().count() || !lengths.eq(network.slices().map(<[T]>::len)) {
         return Err(SafetensorsError::Inconsistent);
     }
     Ok(tensors)
@@ -429,8 +430,8 @@ fn decode<T: Scalar>(
     let mut values = alloc::vec![T::zero(); len];
     for (index, chunk) in data.chunks_exact(width).enumerate() {
         let value = match chunk {
-            &[a, b, c, d] => f64::from(f32::from_le_bytes([a, b, c, d])),
-            &[a, b, c, d, e, f, g, h] => f64::from_le_bytes([a, b, c, d, e, f, g, h]),
+            [a, b, c, d] => f64::from(f32::from_le_bytes([*a, *b, *c, *d])),
+            [a, b, c, d, e, f, g, h] => f64::from_le_bytes([*a, *b, *c, *d, *e, *f, *g, *h]),
             _ => unreachable!("chunks of 4 or 8 bytes"),
         };
         let value = T::constant(value);
