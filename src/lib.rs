@@ -7,7 +7,11 @@ pub use network_macros::network;
 
 /// Everything a typical user needs: `use network::prelude::*;`.
 pub mod prelude {
+    pub use network_core::dataset::{shuffled_split, stratified_split};
+    pub use network_core::metrics::ConfusionMatrix;
     pub use network_core::nalgebra::{SMatrix, SVector};
+    #[cfg(feature = "std")]
+    pub use network_core::train::Progress;
     pub use network_core::{
         Activation, Cache, Dense, ElementWise, Gelu, GeluTanh, Gradients, HalfSquaredError,
         Identity, LeakyRelu, Loss, MeanSquaredError, Mish, Network, Parameters, Relu, Rng, Scalar,
@@ -19,9 +23,5 @@ pub mod prelude {
         IRpropMinus, InitScheme, LevenbergMarquardt, Momentum, MomentumConfig, NaturalGradient,
         Optimizer, RmsProp, RmsPropConfig, Schedule, TrainConfig, Trainer, Zeroable,
     };
-    pub use network_core::dataset::{shuffled_split, stratified_split};
-    pub use network_core::metrics::ConfusionMatrix;
-    #[cfg(feature = "std")]
-    pub use network_core::train::Progress;
     pub use network_macros::network;
 }
