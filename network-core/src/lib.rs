@@ -30,6 +30,8 @@
 //! - [`Zeroable`] and, with the `alloc` feature, `boxed_zeroed`: large
 //!   networks and optimizer state built directly on the heap.
 //! - With the `std` feature, `load`: CSV and IDX (MNIST) loaders.
+//! - With the `safetensors` feature, `safetensors`: a network's parameters
+//!   to and from PyTorch's names and layouts.
 //!
 //! # Features
 //!
@@ -37,6 +39,8 @@
 //! - `std` (implies `alloc`): the `load` module and `train::Progress`; the
 //!   platform's float functions; on x86, matrix kernels for AVX2 and FMA chosen
 //!   at run time when the build's target lacks them (see [`gemm_kernel`]).
+//! - `safetensors` (implies `alloc`): the `safetensors` module, PyTorch
+//!   interop; with `std` also its `load` and `save` of files.
 #![no_std]
 #![warn(missing_docs)]
 
@@ -69,6 +73,8 @@ pub mod metrics;
 mod network;
 mod noise;
 pub mod optim;
+#[cfg(feature = "safetensors")]
+pub mod safetensors;
 mod scalar;
 mod schedule;
 pub mod second_order;
@@ -91,7 +97,9 @@ pub use layers::{Dense, DenseGradients, Layer, SliceArray};
 pub use loss::{
     HalfSquaredError, Loss, MeanSquaredError, SigmoidCrossEntropy, SoftmaxCrossEntropy,
 };
-pub use network::{Cache, Deterministic, Gradients, Network, NonFiniteInput, Parameters};
+pub use network::{
+    Cache, Deterministic, Gradients, LayerTensors, Network, NonFiniteInput, Parameters,
+};
 pub use noise::Noise;
 pub use optim::{
     Adam, AdamConfig, AdamState, ConfigError, IRpropConfig, IRpropMinus, Momentum, MomentumConfig,

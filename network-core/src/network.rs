@@ -77,6 +77,79 @@ pub trait Cache<T: Scalar, const OUT: usize, const B: usize> {
     }
 }
 
+/// One layer's parameters seen as PyTorch's tensors: the entries of
+/// [`Network::LAYER_TENSORS`].
+///
+/// A layer with parameters has two slices ([`Parameters::slices`]): its
+/// weights, which hold the `weight` tensor (row-major, or transposed, see
+/// [`transposed`](LayerTensors::transposed)), then its biases, which hold
+/// the `bias` tensor.
+///
+/// ```
+/// use network_core::LayerTensors;
+///
+/// // A `Conv2d<6, 5, Relu>` on one input channel: PyTorch's
+/// // `Conv2d(1, 6, 5)`, whose weight is `[6, 1, 5, 5]`.
+/// let conv = LayerTensors { weight: &[6, 1, 5, 5], bias: &[6], transposed: false };
+/// assert!(conv.has_parameters());
+/// assert_eq!(conv.weight_len(), 150);
+/// assert!(!LayerTensors::NONE.has_parameters());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayerTensors {
+    /// The shape of PyTorch's `weight`: `[out, in]` (`Linear`),
+    /// `[out, in, k]` (`Conv1d`), `[out, in, kh, kw]` (`Conv2d`); empty for
+    /// a layer without parameters.
+    pub weight: &'static [usize],
+    /// The shape of PyTorch's `bias`, `[out]`; empty for a layer without
+    /// parameters.
+    pub bias: &'static [usize],
+    /// Whether the weight slice holds the `weight` tensor transposed: a
+    /// 2-D `weight` `[rows, cols]` whose element `(r, c)` is at `c * rows +
+    /// r` (`Dense`'s column-major `W`). Otherwise the slice is the tensor in
+    /// row-major order (a convolution's kernels).
+    pub transposed: bool,
+}
+
+impl LayerTensors {
+    /// A layer without parameters (pooling, dropout): no tensors.
+    pub const NONE: LayerTensors = LayerTensors {
+        weight: &[],
+        bias: &[],
+        transposed: false,
+    };
+
+    /// Whether the layer has parameters, hence a `weight` and a `bias`.
+    pub const fn has_parameters(&self) -> bool {
+        !self.weight.is_empty()
+    }
+
+    /// The values of the `weight` tensor: the product of its shape (0
+    /// without parameters).
+    pub const fn weight_len(&self) -> usize {
+        product(self.weight)
+    }
+
+    /// The values of the `bias` tensor (0 without parameters).
+    pub const fn bias_len(&self) -> usize {
+        product(self.bias)
+    }
+}
+
+/// The product of a shape's dimensions; 0 for an empty shape (no tensor).
+const fn product(shape: &[usize]) -> usize {
+    if shape.is_empty() {
+        return 0;
+    }
+    let mut total = 1;
+    let mut i = 0;
+    while i < shape.len() {
+        total *= shape[i];
+        i += 1;
+    }
+    total
+}
+
 /// An input that is NaN or infinite, refused by
 /// [`Network::forward_checked`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +212,32 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     /// constructor takes none). A layer with parameters has two slices,
     /// its weights then its biases.
     const LAYER_CONSTRUCTORS: &'static [(&'static str, usize)];
+    /// Each layer's parameters as PyTorch's tensors, in order: the shapes
+    /// of its `weight` and `bias` (`[out, in]` and `[out]` for `Dense`,
+    /// `[out, in, k]` for `Conv1d`, `[out, in, kh, kw]` for `Conv2d`) and
+    /// whether its weight slice holds that tensor transposed;
+    /// [`LayerTensors::NONE`] for a layer without parameters. The
+    /// `safetensors` import and export (feature `safetensors`) name them
+    /// `<layer>.weight` and `<layer>.bias` after
+    /// [`LAYER_NAMES`](Network::LAYER_NAMES).
+    ///
+    /// ```
+    /// # use network_macros::network;
+    /// use network_core::{LayerTensors, Network, Tanh, Identity};
+    ///
+    /// network! {
+    ///     # #[network(crate = network_core)]
+    ///     struct Mlp {
+    ///         input: 3,
+    ///         hidden: Dense<5, Tanh>,
+    ///         output: Dense<2, Identity>,
+    ///     }
+    /// }
+    ///
+    /// let hidden = <Mlp as Network<f32, 3, 2>>::LAYER_TENSORS[0];
+    /// assert_eq!(hidden, LayerTensors { weight: &[5, 3], bias: &[5], transposed: true });
+    /// ```
+    const LAYER_TENSORS: &'static [LayerTensors];
     /// The activation of the output layer, which decides which losses fit.
     type OutputActivation: Activation;
     /// The gradients of every parameter.

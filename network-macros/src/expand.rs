@@ -637,6 +637,9 @@ fn network_impl(n: &Names) -> TokenStream {
             quote!((#path, #rows))
         })
         .collect();
+    let tensors = n
+        .layers()
+        .map(|(l, layer, _, _)| (layer.kind.tensors)(&n.emit(l)));
     // The input's dimensions, then every layer's sizes.
     let sizes = n
         .net
@@ -656,6 +659,7 @@ fn network_impl(n: &Names) -> TokenStream {
             const RESOLVED_SIZES: &'static [usize] = &[#(#sizes),*];
             const LAYER_NAMES: &'static [&'static str] = &[#(#layer_names),*];
             const LAYER_CONSTRUCTORS: &'static [(&'static str, usize)] = &[#(#constructors),*];
+            const LAYER_TENSORS: &'static [#krate::LayerTensors] = &[#(#tensors),*];
             type OutputActivation = #output_activation;
             type Gradients = #gradients<#args T>;
             type Cache<const BATCH: usize> = #cache<#args T, BATCH>;

@@ -28,6 +28,7 @@ macro_rules! conv_kind {
                 let rows = kernel_values(e);
                 quote!(#rows)
             },
+            tensors: |e| tensors(e, $two_d),
             layer_type,
             gradients_type,
             random: false,
@@ -196,6 +197,32 @@ fn gradients_type(e: &Emit<'_>) -> proc_macro2::TokenStream {
     let krate = e.krate;
     let (kernel, channels) = (kernel_values(e), &e.sizes[0]);
     quote!(#krate::layers::ConvGradients<T, #kernel, #channels>)
+}
+
+/// PyTorch's `Conv1d` weight `[out, in, k]` or `Conv2d` weight
+/// `[out, in, kh, kw]`, which is the layout of `Conv::w` in memory, and the
+/// bias `[out]`.
+fn tensors(e: &Emit<'_>, two_d: bool) -> proc_macro2::TokenStream {
+    let krate = e.krate;
+    let [channels, kernel, ..] = e.sizes else {
+        unreachable!("`parse` gives four sizes")
+    };
+    let in_channels = match e.input {
+        Shape::Image { channels, .. } | Shape::Seq { channels, .. } => channels,
+        Shape::Flat(n) => n,
+    };
+    let weight = if two_d {
+        quote!(&[#channels, #in_channels, #kernel, #kernel])
+    } else {
+        quote!(&[#channels, #in_channels, #kernel])
+    };
+    quote! {
+        #krate::LayerTensors {
+            weight: #weight,
+            bias: &[#channels],
+            transposed: false,
+        }
+    }
 }
 
 /// The output positions per channel: `OL` (1-D) or `OH OW` (2-D).

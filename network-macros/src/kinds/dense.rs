@@ -25,6 +25,23 @@ pub const DENSE: Kind = Kind {
         let outputs = e.outputs;
         quote!(#outputs)
     },
+    // PyTorch's `Linear`: `weight` is `[out, in]` row-major, which is the
+    // transpose of the column-major `W` in memory.
+    tensors: |e| {
+        let Emit {
+            krate,
+            inputs,
+            outputs,
+            ..
+        } = e;
+        quote! {
+            #krate::LayerTensors {
+                weight: &[#outputs, #inputs],
+                bias: &[#outputs],
+                transposed: true,
+            }
+        }
+    },
     layer_type: |e| {
         let Emit {
             krate,

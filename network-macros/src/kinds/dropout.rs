@@ -18,6 +18,10 @@ pub const DROPOUT: Kind = Kind {
     output: |rule| Ok(rule.input.clone()),
     constructor: "layers::Dropout::new",
     weight_rows: |_| quote!(0usize),
+    tensors: |e| {
+        let krate = e.krate;
+        quote!(#krate::LayerTensors::NONE)
+    },
     layer_type: |e| {
         let Emit {
             krate,

@@ -39,6 +39,9 @@ pub struct Kind {
     pub constructor: &'static str,
     /// The rows of its weight matrix, for `codegen` (`0` without parameters).
     pub weight_rows: fn(&Emit<'_>) -> TokenStream,
+    /// Its parameters as PyTorch's tensors: a `LayerTensors` expression
+    /// (`LayerTensors::NONE` without parameters), for `Network::LAYER_TENSORS`.
+    pub tensors: fn(&Emit<'_>) -> TokenStream,
     /// The runtime type of the layer.
     pub layer_type: fn(&Emit<'_>) -> TokenStream,
     /// The runtime type of its gradients.

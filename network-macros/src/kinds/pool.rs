@@ -22,6 +22,10 @@ macro_rules! pool_kind {
             output: |rule| output(rule, $two_d),
             constructor: "layers::Pool::new",
             weight_rows: |_| quote!(0usize),
+            tensors: |e| {
+                let krate = e.krate;
+                quote!(#krate::LayerTensors::NONE)
+            },
             layer_type: |e| {
                 let Emit {
                     krate,
