@@ -166,8 +166,15 @@ unsafe impl<G: Zeroable> Zeroable for AdamState<G> {}
 // SAFETY: as above.
 unsafe impl<T: Scalar + Zeroable, G: Zeroable> Zeroable for Adam<T, G> {}
 
-impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Adam<T, G> {
-    fn step<P: Parameters<T>>(
+impl<T: Scalar, G: Parameters<T>> Adam<T, G> {
+    /// Applies one update, as [`Optimizer::step`] does (callable without
+    /// the trait in scope, and with the gradients' type tied to the
+    /// optimizer's, as [`Sgd::step`](crate::Sgd::step) is called).
+    ///
+    /// # Errors
+    ///
+    /// See [`Optimizer::step`]: on error nothing changes.
+    pub fn step<P: Parameters<T>>(
         &mut self,
         parameters: &mut P,
         gradients: &G,
@@ -252,6 +259,16 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Adam<T, G> {
         }
         *t = step;
         Ok(())
+    }
+}
+
+impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Adam<T, G> {
+    fn step<P: Parameters<T>>(
+        &mut self,
+        parameters: &mut P,
+        gradients: &G,
+    ) -> Result<(), StepError> {
+        Adam::step(self, parameters, gradients)
     }
 
     fn learning_rate(&self) -> T {

@@ -117,8 +117,15 @@ impl<T: Scalar + Zeroable, G: Zeroable> Momentum<T, G> {
 // all-zero bit pattern is a valid `Momentum`.
 unsafe impl<T: Scalar + Zeroable, G: Zeroable> Zeroable for Momentum<T, G> {}
 
-impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Momentum<T, G> {
-    fn step<P: Parameters<T>>(
+impl<T: Scalar, G: Parameters<T>> Momentum<T, G> {
+    /// Applies one update, as [`Optimizer::step`] does (callable without
+    /// the trait in scope, and with the gradients' type tied to the
+    /// optimizer's, as [`Sgd::step`](crate::Sgd::step) is called).
+    ///
+    /// # Errors
+    ///
+    /// See [`Optimizer::step`]: on error nothing changes.
+    pub fn step<P: Parameters<T>>(
         &mut self,
         parameters: &mut P,
         gradients: &G,
@@ -159,6 +166,16 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Momentum<T, G> {
             }
         }
         Ok(())
+    }
+}
+
+impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Momentum<T, G> {
+    fn step<P: Parameters<T>>(
+        &mut self,
+        parameters: &mut P,
+        gradients: &G,
+    ) -> Result<(), StepError> {
+        Momentum::step(self, parameters, gradients)
     }
 
     fn learning_rate(&self) -> T {

@@ -112,8 +112,15 @@ impl<T: Scalar + Zeroable, G: Zeroable> RmsProp<T, G> {
 // `RmsProp`.
 unsafe impl<T: Scalar + Zeroable, G: Zeroable> Zeroable for RmsProp<T, G> {}
 
-impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for RmsProp<T, G> {
-    fn step<P: Parameters<T>>(
+impl<T: Scalar, G: Parameters<T>> RmsProp<T, G> {
+    /// Applies one update, as [`Optimizer::step`] does (callable without
+    /// the trait in scope, and with the gradients' type tied to the
+    /// optimizer's, as [`Sgd::step`](crate::Sgd::step) is called).
+    ///
+    /// # Errors
+    ///
+    /// See [`Optimizer::step`]: on error nothing changes.
+    pub fn step<P: Parameters<T>>(
         &mut self,
         parameters: &mut P,
         gradients: &G,
@@ -160,6 +167,16 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for RmsProp<T, G> {
             }
         }
         Ok(())
+    }
+}
+
+impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for RmsProp<T, G> {
+    fn step<P: Parameters<T>>(
+        &mut self,
+        parameters: &mut P,
+        gradients: &G,
+    ) -> Result<(), StepError> {
+        RmsProp::step(self, parameters, gradients)
     }
 
     fn learning_rate(&self) -> T {

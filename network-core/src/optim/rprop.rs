@@ -256,7 +256,7 @@ fn update<T: Scalar>(config: &IRpropConfig<T>, p: T, g: T, previous: T, step: T)
     (p, g, step)
 }
 
-impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for IRpropMinus<T, G> {
+impl<T: Scalar, G: Parameters<T>> IRpropMinus<T, G> {
     /// One iRPROP− step.
     ///
     /// # Errors
@@ -267,7 +267,7 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for IRpropMinus<T, G> {
     /// be NaN or infinite (a parameter near the largest finite value with a
     /// large step, a huge `lr`, or a parameter that is already NaN). Nothing
     /// changes on error: neither the parameters nor the state.
-    fn step<P: Parameters<T>>(
+    pub fn step<P: Parameters<T>>(
         &mut self,
         parameters: &mut P,
         gradients: &G,
@@ -306,6 +306,16 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for IRpropMinus<T, G> {
             }
         }
         Ok(())
+    }
+}
+
+impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for IRpropMinus<T, G> {
+    fn step<P: Parameters<T>>(
+        &mut self,
+        parameters: &mut P,
+        gradients: &G,
+    ) -> Result<(), StepError> {
+        IRpropMinus::step(self, parameters, gradients)
     }
 
     /// The step factor [`IRpropConfig::learning_rate`] (`1` by default).
