@@ -5,7 +5,7 @@
 use network::nalgebra::SMatrix;
 use network::{
     Adam, AdamConfig, Gradients, HalfSquaredError, IRpropConfig, IRpropMinus, Identity, Momentum,
-    MomentumConfig, Network, RmsProp, RmsPropConfig, Sgd, network,
+    MomentumConfig, RmsProp, RmsPropConfig, Sgd, network,
 };
 
 network! {
