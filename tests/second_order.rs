@@ -15,6 +15,11 @@ network! {
 
 network! {
     #[derive(Clone, Debug, PartialEq)]
+    struct Straight { input: 1, output: Dense<1, Identity> }
+}
+
+network! {
+    #[derive(Clone, Debug, PartialEq)]
     struct Classes { input: 2, hidden: Dense<3, Tanh>, output: Dense<3, Softmax> }
 }
 
@@ -337,4 +342,36 @@ fn optimizer_bytes_are_two_matrices_and_three_vectors() {
     assert!(LevenbergMarquardt::<f32, CURVE_P>::BYTES >= values * 4);
     assert!(LevenbergMarquardt::<f32, CURVE_P>::BYTES <= values * 4 + 64);
     assert!(NaturalGradient::<f32, CURVE_P>::BYTES <= values * 4 + 64);
+}
+
+#[test]
+fn the_damping_never_shrinks_to_zero() {
+    // For a linear model the Gauss-Newton step is exact, so the first trial,
+    // at a damping of 1e-300, is accepted, and a decrease of 1e-30 would
+    // take mu to 0 (below the smallest f64). At the next step no trial can
+    // lower the loss (it is at its minimum), and a damping of 0 grown
+    // tenfold stays 0: the trials never reached the limit (the step hung).
+    let config = DampingConfig {
+        initial: 1e-300,
+        decrease: 1e-30,
+        ..DampingConfig::trainlm()
+    };
+    let data: Vec<([f64; 1], [f64; 1])> = (0..6)
+        .map(|i| {
+            (
+                [i as f64],
+                [2.0 * i as f64 + if i % 2 == 0 { 0.5 } else { -0.5 }],
+            )
+        })
+        .collect();
+    let mut net = Straight::<f64>::random(3);
+    let mut lm = LevenbergMarquardt::<f64, 2>::new(config).unwrap();
+    let first = lm.step(&mut net, &data[..]).unwrap();
+    assert!(matches!(first, DampedOutcome::Lowered { .. }), "{first:?}");
+    assert!(lm.mu > 0.0, "mu reached 0");
+    let second = lm.step(&mut net, &data[..]).unwrap();
+    assert!(
+        matches!(second, DampedOutcome::DampingLimit { .. }),
+        "{second:?}"
+    );
 }

@@ -7,8 +7,13 @@ use nalgebra::{SMatrix, SVector};
 
 use crate::{Cache, ConfigError, Dataset, Network, Noise, Parameters, Scalar};
 
+/// The smallest damping a step starts from: `mu` shrinks after every
+/// step that lowers the loss, and without a floor it would reach 0, where
+/// growing it tenfold no longer helps.
+pub(crate) const MIN_DAMPING: f64 = 1e-20;
+
 /// How a second-order method adapts its damping `mu`; the defaults are
-/// MATLAB's `trainlm`.
+/// MATLAB's `trainlm` (with a floor of `1e-20` on `mu`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DampingConfig {
     /// `mu` before the first step (default `1e-3`).
@@ -247,7 +252,9 @@ impl<T: Scalar, const P: usize> DampedSystem<T, P> {
                     unflatten(&trial, network);
                     let after = loss(network);
                     if after < before {
-                        *mu = damping * config.decrease;
+                        // Never 0 (after a thousand decreases it would
+                        // underflow), so that ten times it is larger.
+                        *mu = (damping * config.decrease).max(MIN_DAMPING);
                         return DampedOutcome::Lowered {
                             before,
                             after,
