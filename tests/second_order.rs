@@ -348,9 +348,9 @@ fn optimizer_bytes_are_two_matrices_and_three_vectors() {
 fn the_damping_never_shrinks_to_zero() {
     // For a linear model the Gauss-Newton step is exact, so the first trial,
     // at a damping of 1e-300, is accepted, and a decrease of 1e-30 would
-    // take mu to 0 (below the smallest f64). At the next step no trial can
-    // lower the loss (it is at its minimum), and a damping of 0 grown
-    // tenfold stays 0: the trials never reached the limit (the step hung).
+    // take mu to 0 (below the smallest f64); a damping of 0 grown tenfold
+    // stays 0, so once at the minimum the trials would never reach the
+    // limit.
     let config = DampingConfig {
         initial: 1e-300,
         decrease: 1e-30,
@@ -369,9 +369,9 @@ fn the_damping_never_shrinks_to_zero() {
     let first = lm.step(&mut net, &data[..]).unwrap();
     assert!(matches!(first, DampedOutcome::Lowered { .. }), "{first:?}");
     assert!(lm.mu > 0.0, "mu reached 0");
-    let second = lm.step(&mut net, &data[..]).unwrap();
-    assert!(
-        matches!(second, DampedOutcome::DampingLimit { .. }),
-        "{second:?}"
-    );
+    // The next steps end (at a rounding-sized gain or at the limit).
+    for _ in 0..3 {
+        let _ = lm.step(&mut net, &data[..]).unwrap();
+        assert!(lm.mu > 0.0, "mu reached 0");
+    }
 }
