@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use network::prelude::*;
-use network::serialize::{DecodeError, FileProblem, load, save};
+use network::serialize::{BytesError, DecodeError, FileProblem, load, save};
 
 network! {
     #[derive(Clone, Copy, Debug, PartialEq)]
@@ -70,9 +70,9 @@ fn another_architecture_is_refused_with_the_file_named() {
     assert!(
         matches!(
             error.problem,
-            FileProblem::Decode(
+            FileProblem::Format(BytesError::Decode(
                 DecodeError::WrongParameterCount { .. } | DecodeError::WrongArchitecture { .. }
-            )
+            ))
         ),
         "{error:?}"
     );
@@ -86,7 +86,10 @@ fn saving_a_non_finite_network_writes_nothing() {
     let mut net = Xor::<f32>::random(1);
     net.output.b[0] = f32::NAN;
     let error = save(&net, &path).unwrap_err();
-    assert!(matches!(error.problem, FileProblem::Encode(_)), "{error:?}");
+    assert!(
+        matches!(error.problem, FileProblem::Format(BytesError::Encode(_))),
+        "{error:?}"
+    );
     assert!(
         error
             .to_string()

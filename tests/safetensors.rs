@@ -483,7 +483,7 @@ fn files_round_trip_and_errors_name_the_file() {
     assert!(!error.saving);
     assert!(matches!(
         error.problem,
-        FileProblem::Tensors(SafetensorsError::Missing { .. })
+        FileProblem::Format(SafetensorsError::Missing { .. })
     ));
     assert!(
         error.to_string().starts_with(&format!(

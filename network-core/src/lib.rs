@@ -55,6 +55,8 @@ pub mod codegen;
 pub mod convolution;
 mod data;
 pub mod dataset;
+#[cfg(feature = "std")]
+pub mod files;
 #[cfg(any(fma_compiled_in, fma_detectable))]
 mod fused;
 mod gradcheck;

@@ -69,7 +69,7 @@ use core::mem::size_of;
 #[cfg(feature = "std")]
 mod file;
 #[cfg(feature = "std")]
-pub use file::{FileError, FileProblem, load, save};
+pub use file::{BytesError, FileError, FileProblem, load, save};
 
 use crate::{Network, Parameters, Scalar};
 

@@ -1,55 +1,16 @@
 //! Safetensors files (feature `std`), with errors that name the file.
 
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{Extra, SafetensorsError, from_safetensors_with, to_safetensors};
+use crate::files::{load_bytes, save_bytes};
 use crate::{Network, Scalar};
 
-/// What went wrong with a safetensors file.
-#[derive(Debug)]
-pub enum FileProblem {
-    /// Reading, writing or renaming the file failed.
-    Io(std::io::Error),
-    /// The file's tensors are not this network's (or the network could not
-    /// be written).
-    Tensors(SafetensorsError),
-}
+pub use crate::files::FileProblem;
 
-/// A [`save`] or [`load`] that failed, with the file it was about.
-#[derive(Debug)]
-pub struct FileError {
-    /// The file.
-    pub path: PathBuf,
-    /// `true` for [`save`], `false` for [`load`].
-    pub saving: bool,
-    /// What went wrong.
-    pub problem: FileProblem,
-}
-
-impl fmt::Display for FileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = self.path.display();
-        if self.saving {
-            write!(f, "cannot save the network to `{path}`: ")?;
-        } else {
-            write!(f, "cannot load a network from `{path}`: ")?;
-        }
-        match &self.problem {
-            FileProblem::Io(error) => write!(f, "{error}"),
-            FileProblem::Tensors(error) => write!(f, "{error}"),
-        }
-    }
-}
-
-impl std::error::Error for FileError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.problem {
-            FileProblem::Io(error) => Some(error),
-            FileProblem::Tensors(error) => Some(error),
-        }
-    }
-}
+/// A [`save`] or [`load`] that failed, with the file it was about; its
+/// [`FileProblem::Format`] is a [`SafetensorsError`].
+pub type FileError = crate::files::FileError<SafetensorsError>;
 
 /// Writes `network`'s parameters to the safetensors file at `path`
 /// ([`to_safetensors`]), replacing it. The bytes go to `<path>.partial`
@@ -86,21 +47,7 @@ where
     T: Scalar,
     N: Network<T, IN, OUT>,
 {
-    let path = path.as_ref();
-    let error = |problem| FileError {
-        path: path.to_path_buf(),
-        saving: true,
-        problem,
-    };
-    let bytes = to_safetensors(network).map_err(|e| error(FileProblem::Tensors(e)))?;
-    let mut partial = std::ffi::OsString::from(path.as_os_str());
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
-    std::fs::write(&partial, &bytes).map_err(|e| error(FileProblem::Io(e)))?;
-    std::fs::rename(&partial, path).map_err(|e| {
-        let _ = std::fs::remove_file(&partial);
-        error(FileProblem::Io(e))
-    })
+    save_bytes(path.as_ref(), to_safetensors(network))
 }
 
 /// Reads the safetensors file at `path` into `network`, refusing tensors
@@ -175,12 +122,7 @@ where
     T: Scalar,
     N: Network<T, IN, OUT>,
 {
-    let path = path.as_ref();
-    let error = |problem| FileError {
-        path: path.to_path_buf(),
-        saving: false,
-        problem,
-    };
-    let bytes = std::fs::read(path).map_err(|e| error(FileProblem::Io(e)))?;
-    from_safetensors_with(network, &bytes, extra).map_err(|e| error(FileProblem::Tensors(e)))
+    load_bytes(path.as_ref(), |bytes| {
+        from_safetensors_with(network, bytes, extra)
+    })
 }

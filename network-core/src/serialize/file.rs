@@ -1,59 +1,45 @@
 //! Weights to and from files (feature `std`), in the format of
 //! [`to_bytes`](super::to_bytes), with errors that name the file.
 
-use std::fmt;
-use std::path::{Path, PathBuf};
+use core::fmt;
+use std::path::Path;
 
 use super::{DecodeError, EncodeError, from_bytes, serialized_size, to_bytes};
+use crate::files::{load_bytes, save_bytes};
 use crate::{Network, Scalar};
 
-/// What went wrong with a file of weights.
-#[derive(Debug)]
-pub enum FileProblem {
-    /// Reading, writing or renaming the file failed.
-    Io(std::io::Error),
+pub use crate::files::FileProblem;
+
+/// Why the bytes of a file could not be written or read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BytesError {
     /// The network could not be encoded (a weight is NaN or infinite).
     Encode(EncodeError),
     /// The file's bytes are not weights of this network.
     Decode(DecodeError),
 }
 
-/// A [`save`] or [`load`] that failed, with the file it was about.
-#[derive(Debug)]
-pub struct FileError {
-    /// The file.
-    pub path: PathBuf,
-    /// `true` for [`save`], `false` for [`load`].
-    pub saving: bool,
-    /// What went wrong.
-    pub problem: FileProblem,
-}
-
-impl fmt::Display for FileError {
+impl fmt::Display for BytesError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = self.path.display();
-        if self.saving {
-            write!(f, "cannot save the network to `{path}`: ")?;
-        } else {
-            write!(f, "cannot load a network from `{path}`: ")?;
-        }
-        match &self.problem {
-            FileProblem::Io(error) => write!(f, "{error}"),
-            FileProblem::Encode(error) => write!(f, "{error}"),
-            FileProblem::Decode(error) => write!(f, "{error}"),
+        match self {
+            BytesError::Encode(error) => write!(f, "{error}"),
+            BytesError::Decode(error) => write!(f, "{error}"),
         }
     }
 }
 
-impl std::error::Error for FileError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.problem {
-            FileProblem::Io(error) => Some(error),
-            FileProblem::Encode(error) => Some(error),
-            FileProblem::Decode(error) => Some(error),
+impl core::error::Error for BytesError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            BytesError::Encode(error) => Some(error),
+            BytesError::Decode(error) => Some(error),
         }
     }
 }
+
+/// A [`save`] or [`load`] that failed, with the file it was about; its
+/// [`FileProblem::Format`] is a [`BytesError`].
+pub type FileError = crate::files::FileError<BytesError>;
 
 /// Writes `network`'s weights to the file at `path`, replacing it.
 ///
@@ -73,22 +59,9 @@ where
     T: Scalar,
     N: Network<T, IN, OUT>,
 {
-    let path = path.as_ref();
-    let error = |problem| FileError {
-        path: path.to_path_buf(),
-        saving: true,
-        problem,
-    };
     let mut bytes = std::vec![0u8; serialized_size::<T, N>()];
-    to_bytes(network, &mut bytes).map_err(|e| error(FileProblem::Encode(e)))?;
-    let mut partial = std::ffi::OsString::from(path.as_os_str());
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
-    std::fs::write(&partial, &bytes).map_err(|e| error(FileProblem::Io(e)))?;
-    std::fs::rename(&partial, path).map_err(|e| {
-        let _ = std::fs::remove_file(&partial);
-        error(FileProblem::Io(e))
-    })
+    let encoded = to_bytes(network, &mut bytes).map(|_| bytes);
+    save_bytes(path.as_ref(), encoded.map_err(BytesError::Encode))
 }
 
 /// Reads weights written by [`save`] (or [`to_bytes`]) from the file at
@@ -107,12 +80,7 @@ where
     T: Scalar,
     N: Network<T, IN, OUT>,
 {
-    let path = path.as_ref();
-    let error = |problem| FileError {
-        path: path.to_path_buf(),
-        saving: false,
-        problem,
-    };
-    let bytes = std::fs::read(path).map_err(|e| error(FileProblem::Io(e)))?;
-    from_bytes(network, &bytes).map_err(|e| error(FileProblem::Decode(e)))
+    load_bytes(path.as_ref(), |bytes| {
+        from_bytes(network, bytes).map_err(BytesError::Decode)
+    })
 }
