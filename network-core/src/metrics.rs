@@ -34,7 +34,7 @@ use core::fmt;
 use nalgebra::{SMatrix, SVector};
 
 use crate::activation::{Activation, Softmax, sigmoid};
-use crate::dataset::Batch;
+use crate::train::inference_batches;
 use crate::{Cache, Dataset, Network, Noise, Scalar};
 
 /// Why a metric or a prediction could not be formed.
@@ -263,22 +263,15 @@ where
             found: outputs.len(),
         });
     }
-    let mut batch = Batch::<T, IN, OUT, PREDICT_BATCH>::zeros();
-    let mut start = 0;
-    while start < data.len() {
-        let len = batch.fill_range(data, start);
-        if let Some(j) = (0..len).find(|&j| batch.x.column(j).iter().any(|v| !v.is_finite())) {
-            return Err(MetricsError::NonFiniteInput { sample: start + j });
-        }
-        let y = network.forward(&batch.x);
+    inference_batches::<T, N, D, IN, OUT, PREDICT_BATCH>(network, data, |cache, _, start, len| {
+        let y = cache.output();
         for (j, slot) in outputs[start..start + len].iter_mut().enumerate() {
             for (o, &v) in slot.iter_mut().zip(y.column(j).iter()) {
                 *o = v;
             }
         }
-        start += len.max(1);
-    }
-    Ok(())
+    })
+    .map_err(|sample| MetricsError::NonFiniteInput { sample })
 }
 
 /// The class probabilities of one sample from the output layer's logits

@@ -204,6 +204,36 @@ pub enum Control {
     Stop,
 }
 
+/// Runs `network` at inference (dropout off) over every sample of `data`
+/// in batches of `B`, calling `visit` with each batch's cache, targets,
+/// first sample and number of real samples: what evaluation, the
+/// confusion matrix and `metrics::predict` share. `Err(sample)` for the
+/// first sample with a NaN or infinite input (the batches before it are
+/// visited).
+pub(crate) fn inference_batches<T, N, D, const IN: usize, const OUT: usize, const B: usize>(
+    network: &N,
+    data: &D,
+    mut visit: impl FnMut(&N::Cache<B>, &SMatrix<T, OUT, B>, usize, usize),
+) -> Result<(), usize>
+where
+    T: Scalar,
+    N: Network<T, IN, OUT>,
+    D: Dataset<T, IN, OUT> + ?Sized,
+{
+    let mut batch = Batch::<T, IN, OUT, B>::zeros();
+    let mut start = 0;
+    while start < data.len() {
+        let len = batch.fill_range(data, start);
+        if let Some(j) = (0..len).find(|&j| batch.x.column(j).iter().any(|v| !v.is_finite())) {
+            return Err(start + j);
+        }
+        let cache = network.forward_cache(&batch.x, Noise::OFF);
+        visit(&cache, &batch.t, start, len);
+        start += len.max(1);
+    }
+    Ok(())
+}
+
 /// Where [`Trainer::fit_observed`] is, after each batch.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct BatchProgress {
@@ -602,18 +632,10 @@ impl<L, const B: usize> Trainer<L, B> {
         if data.is_empty() {
             return Err(TrainError::NoSamples);
         }
-        let mut batch = Batch::zeros();
-        let mut start = 0;
-        while start < data.len() {
-            let len = batch.fill_range(data, start);
-            if let Some(j) = (0..len).find(|&j| batch.x.column(j).iter().any(|v| !v.is_finite())) {
-                return Err(TrainError::NonFiniteInput { sample: start + j });
-            }
-            let cache = network.forward_cache(&batch.x, Noise::OFF);
-            visit(&cache, &batch.t, len);
-            start += len.max(1);
-        }
-        Ok(())
+        inference_batches::<T, N, D, IN, OUT, B>(network, data, |cache, t, _, len| {
+            visit(cache, t, len)
+        })
+        .map_err(|sample| TrainError::NonFiniteInput { sample })
     }
 
     /// Trains `network` on `data` for up to `config.epochs` epochs.
