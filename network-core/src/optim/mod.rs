@@ -264,11 +264,9 @@ pub(crate) fn non_negative<T: Scalar>(
     value: T,
     error: fn(f64) -> ConfigError,
 ) -> Result<(), ConfigError> {
-    // Compared in `T`, and finite as `v - v == 0` (NaN for NaN and
-    // infinities): a step checks this every time, and on a Cortex-M4 this
-    // form cost 44 fewer instructions per XOR epoch than `is_finite`.
-    #[allow(clippy::eq_op)]
-    if value >= T::zero() && value - value == T::zero() {
+    // Compared in `T`, and finite by `finite`: a step checks this every
+    // time.
+    if value >= T::zero() && finite(value) {
         Ok(())
     } else {
         Err(error(value.to_f64()))
@@ -289,8 +287,7 @@ pub(crate) fn positive<T: Scalar>(
     value: T,
     error: fn(f64) -> ConfigError,
 ) -> Result<(), ConfigError> {
-    #[allow(clippy::eq_op)]
-    if value > T::zero() && value - value == T::zero() {
+    if value > T::zero() && finite(value) {
         Ok(())
     } else {
         Err(error(value.to_f64()))
@@ -373,8 +370,9 @@ pub(crate) fn check_step<T: Scalar, P: Parameters<T>, G: Parameters<T>>(
     }
 }
 
-/// Whether `x` is finite, as `x - x == 0` (NaN for NaN and infinities),
-/// which costs fewer instructions than `is_finite` on a Cortex-M4.
+/// Whether `x` is finite, as `x - x == 0` (NaN for NaN and infinities):
+/// on a Cortex-M4 this form cost 44 fewer instructions per XOR epoch than
+/// `is_finite` in the settings' checks.
 #[allow(clippy::eq_op)]
 fn finite<T: Scalar>(x: T) -> bool {
     x - x == T::zero()
