@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes PyTorch-style safetensors files for `tests/safetensors.rs`.
 
-Three small networks, each mirroring a `network!` declaration of the test,
+Four small networks, each mirroring a `network!` declaration of the test,
 with PyTorch's parameter names (a module whose submodules are named like the
 layers: `hidden.weight`, `hidden.bias`, ...), PyTorch's layouts (`Linear`:
 `[out, in]`; `Conv1d`: `[out, in, k]`; `Conv2d`: `[out, in, kh, kw]`),
@@ -16,6 +16,8 @@ weights, so that the Rust test needs neither Python nor torch:
                                            -> MaxPool1d(2) -> Linear(12, 2)
     tests/data/pytorch_conv2d.safetensors  [1, 6, 6] -> Conv2d(1, 2, 3, padding=1), tanh
                                            -> AvgPool2d(2) -> Linear(18, 3)
+    tests/data/pytorch_scaled.safetensors  3 -> standardised (buffers `scale.mean`,
+                                           `scale.inv_std`) -> Linear 5, tanh -> Linear 2
     tests/data/pytorch_forward.safetensors `<net>.inputs` [batch, ...] and
                                            `<net>.outputs` [batch, out], float64
 
@@ -150,12 +152,35 @@ def main():
     y = linear(h.reshape(BATCH, -1), output_w, output_b)
     forward["conv2d.inputs"], forward["conv2d.outputs"] = x, y
 
+    # struct Scaled { input: 3, scale: Standardize, hidden: Dense<5, Tanh>,
+    #                 output: Dense<2, Identity> }
+    # The scaler a PyTorch module keeps as buffers, fitted as scikit-learn's
+    # StandardScaler fits (population deviation): `scale.mean` is `mean_`,
+    # `scale.inv_std` is `1 / scale_`.
+    rows = inputs(rng, (3,)) * np.array([100.0, 0.01, 3.0]) + np.array([1000.0, -5.0, 0.0])
+    rows = rows.astype(np.float32).astype(np.float64)
+    hidden_w, hidden_b = linear_params(rng, 3, 5)
+    output_w, output_b = linear_params(rng, 5, 2)
+    scaled = {
+        "scale.mean": rows.mean(axis=0).astype(np.float32),
+        "scale.inv_std": (1.0 / rows.std(axis=0)).astype(np.float32),
+        "hidden.weight": hidden_w,
+        "hidden.bias": hidden_b,
+        "output.weight": output_w,
+        "output.bias": output_b,
+    }
+    x = rows
+    z = (x - scaled["scale.mean"].astype(np.float64)) * scaled["scale.inv_std"].astype(np.float64)
+    y = linear(np.tanh(linear(z, hidden_w, hidden_b)), output_w, output_b)
+    forward["scaled.inputs"], forward["scaled.outputs"] = x, y
+
     DATA.mkdir(parents=True, exist_ok=True)
     # `safetensors.torch.save_file` adds this metadata too.
     metadata = {"format": "pt"}
     save_file(mlp, DATA / "pytorch_mlp.safetensors", metadata=metadata)
     save_file(seq, DATA / "pytorch_conv1d.safetensors", metadata=metadata)
     save_file(image, DATA / "pytorch_conv2d.safetensors", metadata=metadata)
+    save_file(scaled, DATA / "pytorch_scaled.safetensors", metadata=metadata)
     save_file(forward, DATA / "pytorch_forward.safetensors")
     for name, value in sorted(forward.items()):
         print(f"{name}: {list(value.shape)}")

@@ -21,7 +21,8 @@ pub mod prelude {
     pub use network_core::{
         Adam, AdamConfig, Control, DampedOutcome, DampingConfig, Dataset, EpochStats, IRpropConfig,
         IRpropMinus, InitScheme, LevenbergMarquardt, Momentum, MomentumConfig, NaturalGradient,
-        Optimizer, RmsProp, RmsPropConfig, Schedule, TrainConfig, Trainer, Zeroable,
+        Optimizer, RmsProp, RmsPropConfig, Schedule, StatisticsError, TrainConfig, Trainer,
+        Zeroable,
     };
     pub use network_macros::network;
 }

@@ -287,3 +287,56 @@ fn convolutional_network_in_flash() {
     let x = [0.25f32; 36];
     assert_eq!(conv_file::CONV.forward(&x), net.forward(&x));
 }
+
+network! {
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Scaled {
+        input: 2,
+        scale: Standardize,
+        output: Dense<1, Identity>,
+    }
+}
+
+/// A network whose first layer holds fitted statistics: they are written
+/// as the layer's constructor argument.
+const SCALED_FILE: &str = "tests/generated/scaled_f64.rs";
+mod scaled_file {
+    use super::Scaled;
+    include!("generated/scaled_f64.rs");
+}
+
+fn scaled() -> Scaled<f64> {
+    let mut net = Scaled::<f64>::random(4);
+    let rows = [
+        ([10.0, -1.0], [0.0]),
+        ([30.0, -1.0], [0.0]),
+        ([20.0, -1.0], [0.0]),
+    ];
+    net.fit_statistics(&rows[..]).unwrap();
+    net
+}
+
+fn scaled_source(net: &Scaled<f64>) -> String {
+    let mut source = String::new();
+    write_static(&mut source, net, &StaticItem::new("SCALED", "Scaled<f64>")).unwrap();
+    source
+}
+
+#[test]
+fn statistics_in_flash() {
+    let net = scaled();
+    if update(SCALED_FILE, &scaled_source(&net)) {
+        return;
+    }
+    assert_eq!(&scaled_file::SCALED, &net);
+    assert_eq!(scaled_source(&scaled_file::SCALED), read(SCALED_FILE));
+    let source = read(SCALED_FILE);
+    assert!(source.contains("    scale: ::network::layers::Rescale::new(\n"));
+    let x = [25.0, 3.0];
+    assert_eq!(scaled_file::SCALED.forward(&x), net.forward(&x));
+
+    let mut broken = net;
+    broken.scale.statistics[(0, 1)] = f64::NAN;
+    let result = write_static(&mut String::new(), &broken, &StaticItem::new("S", "Scaled"));
+    assert_eq!(result, Err(CodegenError::NonFinite { index: 3 + 2 }));
+}

@@ -67,7 +67,20 @@ network! {
     }
 }
 
+network! {
+    /// Its `scaled`: a standardisation (buffers `scale.mean` and
+    /// `scale.inv_std`), then `Mlp`'s layers.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    struct Scaled {
+        input: 3,
+        scale: Standardize,
+        hidden: Dense<5, Tanh>,
+        output: Dense<2, Identity>,
+    }
+}
+
 const MLP: &[u8] = include_bytes!("data/pytorch_mlp.safetensors");
+const SCALED: &[u8] = include_bytes!("data/pytorch_scaled.safetensors");
 const CONV1D: &[u8] = include_bytes!("data/pytorch_conv1d.safetensors");
 const CONV2D: &[u8] = include_bytes!("data/pytorch_conv2d.safetensors");
 const FORWARD: &[u8] = include_bytes!("data/pytorch_forward.safetensors");
@@ -131,6 +144,58 @@ fn reproduces_the_numpy_forward_pass_in_f32_and_f64() {
     reproduces::<f64, Seq<f64>, 16, 2>(CONV1D, "conv1d", 1e-12);
     reproduces::<f32, Image<f32>, 36, 3>(CONV2D, "conv2d", 1e-6);
     reproduces::<f64, Image<f64>, 36, 3>(CONV2D, "conv2d", 1e-12);
+    reproduces::<f32, Scaled<f32>, 3, 2>(SCALED, "scaled", 1e-6);
+    reproduces::<f64, Scaled<f64>, 3, 2>(SCALED, "scaled", 1e-12);
+}
+
+#[test]
+fn statistics_are_tensors_named_like_buffers() {
+    assert_eq!(
+        <Scaled as Network<f32, 3, 2>>::LAYER_TENSORS[0],
+        LayerTensors {
+            statistics: &["mean", "inv_std"],
+            statistics_shape: &[3],
+            ..LayerTensors::NONE
+        }
+    );
+    let mut net = Scaled::<f64>::random(2);
+    let rows = [([1.0, 2.0, 3.0], [0.0; 2]), ([5.0, -2.0, 3.0], [0.0; 2])];
+    net.fit_statistics(&rows[..]).unwrap();
+    let bytes = to_safetensors(&net).unwrap();
+    let names: Vec<String> = tensors(&bytes).into_iter().map(|t| t.0).collect();
+    assert_eq!(
+        names,
+        [
+            "hidden.bias",
+            "hidden.weight",
+            "output.bias",
+            "output.weight",
+            "scale.inv_std",
+            "scale.mean"
+        ]
+    );
+    assert_eq!(read(&bytes, "scale.mean"), (vec![3.0, 0.0, 3.0], vec![3]));
+    assert_eq!(
+        read(&bytes, "scale.inv_std"),
+        (vec![0.5, 0.5, 1.0], vec![3])
+    );
+    let mut back = Scaled::<f64>::zeroed();
+    from_safetensors(&mut back, &bytes).unwrap();
+    assert_eq!(back, net);
+
+    // A file without the statistics (a plain `Mlp`'s) is refused, naming
+    // the first missing one, and leaves the network as it was.
+    let error = from_safetensors(&mut back, MLP).unwrap_err();
+    assert!(matches!(&error, SafetensorsError::Missing { name } if name == "scale.mean"));
+    assert_eq!(back, net);
+    let mut all = tensors(SCALED);
+    tensor(&mut all, "scale.inv_std").2 = vec![1, 3];
+    let error = from_safetensors(&mut back, &write(&all)).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "tensor `scale.inv_std` has shape [1, 3], but the network's is [3]"
+    );
+    assert_eq!(back, net);
 }
 
 #[test]
@@ -139,6 +204,7 @@ fn layer_tensors_are_pytorch_shapes() {
         weight: o,
         bias: b,
         transposed: true,
+        ..LayerTensors::NONE
     };
     assert_eq!(
         <Mlp as Network<f32, 3, 2>>::LAYER_TENSORS,
@@ -148,6 +214,7 @@ fn layer_tensors_are_pytorch_shapes() {
         weight: w,
         bias: b,
         transposed: false,
+        ..LayerTensors::NONE
     };
     assert_eq!(
         <Seq as Network<f32, 16, 2>>::LAYER_TENSORS,

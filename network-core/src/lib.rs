@@ -13,7 +13,9 @@
 //! - [`Network`], [`Parameters`], [`Gradients`], [`Cache`]: the traits every
 //!   generated network implements.
 //! - [`Layer`]: what every kind of layer implements; [`Dense`]: a fully
-//!   connected layer; [`Rng`] and [`InitScheme`]: seeded
+//!   connected layer; [`layers::Rescale`]: standardisation or min-max
+//!   scaling of the input, fitted on the training rows and kept with the
+//!   weights; [`Rng`] and [`InitScheme`]: seeded
 //!   Xavier/He initialisation; [`check_gradients`]: back-propagation against
 //!   finite differences.
 //! - [`Optimizer`]: [`Sgd`], [`Momentum`] (heavy-ball, Nesterov), [`Adam`]
@@ -95,7 +97,7 @@ pub use dataset::{Batch, Classification, Dataset, DatasetError, Subset};
 pub use gradcheck::{Disagreement, GradientCheck, check_gradients};
 pub use init::{InitScheme, Rng};
 pub use kernels::{GemmKernel, gemm_kernel, outer_product_into, row_sum_into};
-pub use layers::{Dense, DenseGradients, Layer, SliceArray};
+pub use layers::{Dense, DenseGradients, Layer, SliceArray, StatisticsError};
 pub use loss::{
     HalfSquaredError, Loss, MeanSquaredError, SigmoidCrossEntropy, SoftmaxCrossEntropy,
 };

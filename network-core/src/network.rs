@@ -9,15 +9,44 @@ use crate::{Activation, Loss, Noise, Rng, Scalar};
 ///
 /// Networks and their gradients list their slices in the same order (layer by
 /// layer, weights then biases), so optimizers can zip them.
+///
+/// Besides the trained parameters, a set may hold *statistics*: values that
+/// are part of the model but are fitted on data rather than trained, such as
+/// the mean and scale of a `Standardize` input layer. Optimizers, gradients
+/// and their checks see only [`slices`](Parameters::slices); serialisation
+/// ([`to_bytes`](crate::to_bytes), `write_static`, safetensors) stores both.
+/// Most sets have no statistics, the default.
 pub trait Parameters<T: Scalar> {
     /// The total number of scalars in all the slices.
     const PARAMETERS: usize;
+
+    /// The total number of scalars in all the [`statistics`](Parameters::statistics)
+    /// slices: 0 unless the set has a layer fitted on data.
+    const STATISTICS: usize = 0;
 
     /// The slices, in declaration order.
     fn slices(&self) -> impl Iterator<Item = &[T]>;
 
     /// The slices, mutably, in the order of [`Parameters::slices`].
     fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]>;
+
+    /// The statistics (fitted, not trained), one slice per layer that has
+    /// them, in declaration order; none by default.
+    fn statistics(&self) -> impl Iterator<Item = &[T]> {
+        core::iter::empty()
+    }
+
+    /// The statistics, mutably, in the order of [`Parameters::statistics`].
+    fn statistics_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        core::iter::empty()
+    }
+
+    /// Every stored value: the parameters' slices, then the statistics'.
+    /// What serialisation writes and reads, [`PARAMETERS`](Parameters::PARAMETERS)
+    /// `+` [`STATISTICS`](Parameters::STATISTICS) values in all.
+    fn stored(&self) -> impl Iterator<Item = &[T]> {
+        self.slices().chain(self.statistics())
+    }
 
     /// Sets every value to zero.
     fn fill_zero(&mut self) {
@@ -90,7 +119,12 @@ pub trait Cache<T: Scalar, const OUT: usize, const B: usize> {
 ///
 /// // A `Conv2d<6, 5, Relu>` on one input channel: PyTorch's
 /// // `Conv2d(1, 6, 5)`, whose weight is `[6, 1, 5, 5]`.
-/// let conv = LayerTensors { weight: &[6, 1, 5, 5], bias: &[6], transposed: false };
+/// let conv = LayerTensors {
+///     weight: &[6, 1, 5, 5],
+///     bias: &[6],
+///     transposed: false,
+///     ..LayerTensors::NONE
+/// };
 /// assert!(conv.has_parameters());
 /// assert_eq!(conv.weight_len(), 150);
 /// assert!(!LayerTensors::NONE.has_parameters());
@@ -109,19 +143,43 @@ pub struct LayerTensors {
     /// r` (`Dense`'s column-major `W`). Otherwise the slice is the tensor in
     /// row-major order (a convolution's kernels).
     pub transposed: bool,
+    /// The names of the layer's statistics (values fitted on data, not
+    /// trained; see [`Parameters::statistics`]): `["mean", "scale"]` for a
+    /// `Standardize` layer, empty for the others. Such a layer has one
+    /// statistics slice, these vectors one after the other, each of shape
+    /// [`statistics_shape`](LayerTensors::statistics_shape); safetensors
+    /// names them `<layer>.<name>`, as PyTorch names a module's buffers.
+    pub statistics: &'static [&'static str],
+    /// The shape of each statistics vector, `[IN]`; empty without statistics.
+    pub statistics_shape: &'static [usize],
 }
 
 impl LayerTensors {
-    /// A layer without parameters (pooling, dropout): no tensors.
+    /// A layer without parameters or statistics (pooling, dropout): no
+    /// tensors.
     pub const NONE: LayerTensors = LayerTensors {
         weight: &[],
         bias: &[],
         transposed: false,
+        statistics: &[],
+        statistics_shape: &[],
     };
 
     /// Whether the layer has parameters, hence a `weight` and a `bias`.
     pub const fn has_parameters(&self) -> bool {
         !self.weight.is_empty()
+    }
+
+    /// Whether the layer has statistics, hence one statistics slice.
+    pub const fn has_statistics(&self) -> bool {
+        !self.statistics.is_empty()
+    }
+
+    /// The values of one statistics vector: the product of
+    /// [`statistics_shape`](LayerTensors::statistics_shape) (0 without
+    /// statistics).
+    pub const fn statistic_len(&self) -> usize {
+        product(self.statistics_shape)
     }
 
     /// The values of the `weight` tensor: the product of its shape (0
@@ -235,7 +293,10 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     /// }
     ///
     /// let hidden = <Mlp as Network<f32, 3, 2>>::LAYER_TENSORS[0];
-    /// assert_eq!(hidden, LayerTensors { weight: &[5, 3], bias: &[5], transposed: true });
+    /// assert_eq!(
+    ///     hidden,
+    ///     LayerTensors { weight: &[5, 3], bias: &[5], transposed: true, ..LayerTensors::NONE }
+    /// );
     /// ```
     const LAYER_TENSORS: &'static [LayerTensors];
     /// The activation of the output layer, which decides which losses fit.

@@ -12,6 +12,13 @@
 //! | `Conv1d<C, K, _>` after `C_in x L` | `[C, C_in, K]` | `[C]` | `Conv1d(C_in, C, K)` |
 //! | `Conv2d<C, K, _>` after `C_in x H x W` | `[C, C_in, K, K]` | `[C]` | `Conv2d(C_in, C, K)` |
 //!
+//! A `Standardize` or `MinMax` input layer over `IN` values has no
+//! parameters but two statistics, which a PyTorch module would hold as
+//! buffers: `<layer>.mean` and `<layer>.inv_std` (or `<layer>.min` and
+//! `<layer>.inv_range`), each `[IN]`, for `z = (x - mean) * inv_std`. From
+//! scikit-learn's `StandardScaler`, `mean` is `mean_` and `inv_std` is
+//! `1 / scale_`.
+//!
 //! Pooling and dropout layers have no tensors. Every tensor is row-major
 //! (C order), as safetensors requires; `Dense`'s column-major `W` is
 //! transposed on the way in and out, a convolution's kernels already are
@@ -214,8 +221,10 @@ struct Tensor {
     transposed: bool,
 }
 
-/// The network's tensors in [`Parameters::slices`](crate::Parameters::slices)
-/// order, checked against its slices' lengths.
+/// The network's tensors in [`Parameters::stored`](crate::Parameters::stored)
+/// order (every layer's `weight` and `bias`, then every layer's statistics),
+/// checked against its slices' lengths: the values of the stored slices, one
+/// after the other, are those of the tensors, one after the other.
 fn tensors<T, N, const IN: usize, const OUT: usize>(
     network: &N,
 ) -> Result<Vec<Tensor>, SafetensorsError>
@@ -226,12 +235,14 @@ where
     if N::LAYER_TENSORS.len() != N::LAYER_NAMES.len() {
         return Err(SafetensorsError::Inconsistent);
     }
+    let layers = || N::LAYER_NAMES.iter().zip(N::LAYER_TENSORS);
     let mut tensors = Vec::new();
-    for (layer, tensor) in N::LAYER_NAMES.iter().zip(N::LAYER_TENSORS) {
+    for (layer, tensor) in layers() {
         let &LayerTensors {
             weight,
             bias,
             transposed,
+            ..
         } = tensor;
         if !tensor.has_parameters() {
             continue;
@@ -250,8 +261,28 @@ where
             transposed: false,
         });
     }
-    let lengths = tensors.iter().map(|t| t.shape.iter().product::<usize>());
-    if tensors.len() != network.slices().count() || !lengths.eq(network.slices().map(<[T]>::len)) {
+    let parameters = tensors.len();
+    for (layer, tensor) in layers() {
+        for statistic in tensor.statistics {
+            tensors.push(Tensor {
+                name: alloc::format!("{layer}.{statistic}"),
+                shape: tensor.statistics_shape,
+                transposed: false,
+            });
+        }
+    }
+    let len = |t: &Tensor| t.shape.iter().product::<usize>();
+    let statistics_agree = network.statistics().map(<[T]>::len).eq(N::LAYER_TENSORS
+        .iter()
+        .filter(|t| t.has_statistics())
+        .map(|t| t.statistics.len() * t.statistic_len()));
+    if parameters != network.slices().count()
+        || !tensors[..parameters]
+            .iter()
+            .map(len)
+            .eq(network.slices().map(<[T]>::len))
+        || !statistics_agree
+    {
         return Err(SafetensorsError::Inconsistent);
     }
     Ok(tensors)
@@ -305,18 +336,20 @@ where
 }
 
 /// Reads a network's parameters from safetensors bytes: `<layer>.weight`
-/// and `<layer>.bias` for every layer with parameters, in the shapes of
-/// [`Network::LAYER_TENSORS`], `F32` or `F64`. `extra` says what to do with
+/// and `<layer>.bias` for every layer with parameters, and the statistics
+/// of a `Standardize` or `MinMax` layer (`<layer>.mean` and
+/// `<layer>.inv_std`, or `<layer>.min` and `<layer>.inv_range`), in the
+/// shapes of [`Network::LAYER_TENSORS`], `F32` or `F64`. `extra` says what to do with
 /// the file's other tensors.
 ///
 /// Everything is decoded and checked into a scratch copy first (one heap
-/// buffer of [`Parameters::PARAMETERS`](crate::Parameters::PARAMETERS)
-/// values), so on error `network` is untouched.
+/// buffer per tensor), so on error `network` is untouched.
 ///
 /// # Errors
 ///
 /// [`SafetensorsError::Parse`] if the bytes are not safetensors (truncated,
-/// ...); then the first of, tensor by tensor in declaration order:
+/// ...); then the first of, tensor by tensor in declaration order (the
+/// parameters' tensors, then the statistics'):
 /// [`Missing`](SafetensorsError::Missing),
 /// [`WrongDtype`](SafetensorsError::WrongDtype),
 /// [`WrongShape`](SafetensorsError::WrongShape),
@@ -389,9 +422,15 @@ where
             });
         }
     }
-    // Everything is checked: from here on nothing can fail.
-    for (slice, values) in network.slices_mut().zip(scratch) {
-        slice.copy_from_slice(&values);
+    // Everything is checked: from here on nothing can fail. The tensors'
+    // values, one after the other, are the stored slices'.
+    // `tensors` checked that their lengths agree.
+    let mut values = scratch.iter().flatten();
+    for (slot, value) in network.slices_mut().flatten().zip(values.by_ref()) {
+        *slot = *value;
+    }
+    for (slot, value) in network.statistics_mut().flatten().zip(values) {
+        *slot = *value;
     }
     Ok(())
 }
@@ -491,7 +530,13 @@ where
         ScalarKind::F64 => (Dtype::F64, 8),
     };
     let mut buffers: Vec<Vec<u8>> = Vec::with_capacity(tensors.len());
-    for (tensor, slice) in tensors.iter().zip(network.slices()) {
+    let mut stored = network.stored().flatten();
+    for tensor in &tensors {
+        let slice: Vec<T> = stored
+            .by_ref()
+            .take(tensor.shape.iter().product())
+            .copied()
+            .collect();
         let mut bytes = alloc::vec![0u8; slice.len() * width];
         for (index, chunk) in bytes.chunks_exact_mut(width).enumerate() {
             let value = slice[slot(tensor, index)];

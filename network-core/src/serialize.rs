@@ -14,8 +14,8 @@
 //! | 6 | 1 | scalar type: `4` for `f32`, `8` for `f64` (its size in bytes) |
 //! | 7 | 1 | reserved, `0` |
 //! | 8 | 8 | architecture fingerprint, see [`fingerprint`] |
-//! | 16 | 8 | parameter count |
-//! | 24 | `count * size` | the parameters, in [`Parameters::slices`] order (layer by layer, weights column-major then biases) |
+//! | 16 | 8 | value count: the parameters, plus the statistics of a `Standardize` or `MinMax` layer |
+//! | 24 | `count * size` | the parameters, in [`Parameters::slices`] order (layer by layer, weights column-major then biases), then the statistics in [`Parameters::statistics`] order |
 //! | end - 8 | 8 | checksum: FNV-1a 64 of every byte before it |
 //!
 //! What the checksum does and does not protect against: it detects
@@ -86,15 +86,15 @@ pub const HEADER_LEN: usize = 24;
 pub const CHECKSUM_LEN: usize = 8;
 
 /// The exact number of bytes [`to_bytes`] writes for `parameters` values of
-/// type `T`: header, values and checksum.
+/// type `T` (parameters and statistics): header, values and checksum.
 pub const fn serialized_len<T: Scalar>(parameters: usize) -> usize {
     HEADER_LEN + parameters * size_of::<T>() + CHECKSUM_LEN
 }
 
 /// The exact number of bytes [`to_bytes`] writes for the network type `N`
-/// over `T`; usable as an array length: `[0u8; serialized_size::<f32, Xor>()]`.
+/// over `T` (its parameters and its statistics); usable as an array length: `[0u8; serialized_size::<f32, Xor>()]`.
 pub const fn serialized_size<T: Scalar, N: Parameters<T>>() -> usize {
-    serialized_len::<T>(N::PARAMETERS)
+    serialized_len::<T>(N::PARAMETERS + N::STATISTICS)
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -262,9 +262,10 @@ pub enum DecodeError {
         /// The fingerprint in the header.
         found: u64,
     },
-    /// The header's parameter count does not match the network's.
+    /// The header's value count does not match the network's (its
+    /// parameters plus its statistics).
     WrongParameterCount {
-        /// The destination network's parameter count.
+        /// The destination network's value count.
         expected: usize,
         /// The count in the header.
         found: u64,
@@ -313,7 +314,7 @@ impl fmt::Display for DecodeError {
             ),
             DecodeError::WrongParameterCount { expected, found } => write!(
                 f,
-                "the bytes hold {found} parameters, the network has {expected}"
+                "the bytes hold {found} values, the network has {expected} (parameters and statistics)"
             ),
             DecodeError::TrailingBytes { expected, len } => {
                 write!(f, "{len} bytes where exactly {expected} are expected")
@@ -366,14 +367,15 @@ pub fn to_slices<T: Scalar, P: Parameters<T>>(
     buffer: &mut [u8],
 ) -> Result<usize, EncodeError> {
     let kind = ScalarKind::of::<T>().ok_or(EncodeError::UnsupportedScalar)?;
-    let needed = serialized_len::<T>(P::PARAMETERS);
+    let count = P::PARAMETERS + P::STATISTICS;
+    let needed = serialized_len::<T>(count);
     if buffer.len() < needed {
         return Err(EncodeError::BufferTooSmall {
             needed,
             len: buffer.len(),
         });
     }
-    if let Some(index) = parameters.slices().flatten().position(|v| !v.is_finite()) {
+    if let Some(index) = parameters.stored().flatten().position(|v| !v.is_finite()) {
         return Err(EncodeError::NonFinite { index });
     }
     let buffer = &mut buffer[..needed];
@@ -383,12 +385,12 @@ pub fn to_slices<T: Scalar, P: Parameters<T>>(
     header[6] = kind.code();
     header[7] = 0;
     header[8..16].copy_from_slice(&fingerprint.to_le_bytes());
-    header[16..24].copy_from_slice(&(P::PARAMETERS as u64).to_le_bytes());
+    header[16..24].copy_from_slice(&(count as u64).to_le_bytes());
     let (values, _) = rest.split_at_mut(needed - HEADER_LEN - CHECKSUM_LEN);
     let width = kind.code() as usize;
     for (chunk, value) in values
         .chunks_exact_mut(width)
-        .zip(parameters.slices().flatten())
+        .zip(parameters.stored().flatten())
     {
         encode(kind, *value, chunk);
     }
@@ -404,13 +406,21 @@ pub fn from_slices<T: Scalar, P: Parameters<T>>(
     bytes: &[u8],
 ) -> Result<(), DecodeError> {
     let kind = ScalarKind::of::<T>().ok_or(DecodeError::UnsupportedScalar)?;
-    let values = validate(kind, P::PARAMETERS, fingerprint, bytes)?;
+    let values = validate(kind, P::PARAMETERS + P::STATISTICS, fingerprint, bytes)?;
     // Everything is checked: from here on nothing can fail.
     let width = kind.code() as usize;
+    let (trained, statistics) = values.split_at(P::PARAMETERS * width);
     for (value, chunk) in parameters
         .slices_mut()
         .flatten()
-        .zip(values.chunks_exact(width))
+        .zip(trained.chunks_exact(width))
+    {
+        *value = decode(kind, chunk);
+    }
+    for (value, chunk) in parameters
+        .statistics_mut()
+        .flatten()
+        .zip(statistics.chunks_exact(width))
     {
         *value = decode(kind, chunk);
     }

@@ -97,7 +97,8 @@ mod in_place_tests {
 #[cfg(all(test, feature = "alloc"))]
 mod tests {
     use super::*;
-    use crate::{Dense, DenseGradients, Relu, Sigmoid};
+    use crate::layers::{Rescale, Standardization};
+    use crate::{Dense, DenseGradients, Layer, Relu, Sigmoid};
 
     #[test]
     fn boxed_network_is_valid() {
@@ -115,5 +116,12 @@ mod tests {
         assert_eq!(*grads, DenseGradients::zeros());
         let output = boxed_zeroed::<Dense<f64, 2, 1, Sigmoid>>();
         assert_eq!(*output, Dense::zeros());
+        let mut scale = boxed_zeroed::<Rescale<f32, 3, Standardization>>();
+        assert_eq!(
+            *scale,
+            <Rescale<f32, 3, Standardization> as Layer<f32, 3, 3>>::zeroed()
+        );
+        scale.statistics.column_mut(1).fill(2.0);
+        assert_eq!(scale.scale().as_slice(), &[2.0; 3]);
     }
 }

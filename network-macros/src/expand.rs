@@ -172,6 +172,7 @@ impl<'a> Names<'a> {
             reals: &layer.reals,
             geometry: &self.geometries[l - 1],
             name: &layer.name,
+            kind: layer.kind,
         }
     }
 }
@@ -229,7 +230,7 @@ fn gradients_struct(n: &Names) -> TokenStream {
         let ty = n.gradients_type(l);
         quote!(#field: <#ty as #krate::Gradients<T>>::zeros(),)
     });
-    let parameters_impl = parameters_impl(n, gradients, |l| n.gradients_type(l));
+    let parameters_impl = parameters_impl(n, gradients, |l| n.gradients_type(l), false);
     quote! {
         #[doc = #doc]
         #[derive(Clone, Copy, Debug, PartialEq)]
@@ -267,6 +268,7 @@ fn parameters_impl(
     n: &Names,
     ty: &Ident,
     field_type: impl Fn(usize) -> TokenStream,
+    statistics: bool,
 ) -> TokenStream {
     let Names {
         krate,
@@ -297,9 +299,15 @@ fn parameters_impl(
         });
         all.extend(names);
     }
+    let statistics = if statistics {
+        statistics_items(n)
+    } else {
+        TokenStream::new()
+    };
     quote! {
         impl<#impl_params T: #krate::Scalar> #krate::Parameters<T> for #ty<#args T> {
             const PARAMETERS: usize = 0 #(+ #counts)*;
+            #statistics
 
             fn slices(&self) -> impl ::core::iter::Iterator<Item = &[T]> {
                 #lets
@@ -310,6 +318,39 @@ fn parameters_impl(
                 #lets_mut
                 [#(#all),*].into_iter()
             }
+        }
+    }
+}
+
+/// The network's `Parameters::STATISTICS`, `statistics` and
+/// `statistics_mut`: those of its layers that have statistics
+/// (`Standardize`), in order; nothing (the defaults, none) without such a
+/// layer.
+fn statistics_items(n: &Names) -> TokenStream {
+    let krate = n.krate;
+    let fields: Vec<_> = n
+        .layers()
+        .filter(|(_, layer, _, _)| layer.kind.statistics)
+        .map(|(l, layer, _, _)| (&layer.name, n.layer_type(l)))
+        .collect();
+    let Some(((first, _), rest)) = fields.split_first() else {
+        return TokenStream::new();
+    };
+    let counts = fields
+        .iter()
+        .map(|(_, ty)| quote!(<#ty as #krate::Parameters<T>>::STATISTICS));
+    let others: Vec<_> = rest.iter().map(|(field, _)| field).collect();
+    quote! {
+        const STATISTICS: usize = 0 #(+ #counts)*;
+
+        fn statistics(&self) -> impl ::core::iter::Iterator<Item = &[T]> {
+            #krate::Parameters::statistics(&self.#first)
+                #(.chain(#krate::Parameters::statistics(&self.#others)))*
+        }
+
+        fn statistics_mut(&mut self) -> impl ::core::iter::Iterator<Item = &mut [T]> {
+            #krate::Parameters::statistics_mut(&mut self.#first)
+                #(.chain(#krate::Parameters::statistics_mut(&mut self.#others)))*
         }
     }
 }
@@ -456,8 +497,11 @@ fn inherent_impl(n: &Names) -> TokenStream {
     let output_activation = n.activation(net.layers.len());
     let layers = net.layers.len();
     let this = quote!(<Self as #krate::Network<T, #input, #output>>);
+    let fit_statistics = fit_statistics(n);
     quote! {
         impl<#impl_params T: #krate::Scalar> #name<#args T> {
+            #fit_statistics
+
             /// The number of inputs per sample.
             pub const INPUTS: usize = #input;
             /// The number of outputs per sample.
@@ -588,6 +632,44 @@ fn inherent_impl(n: &Names) -> TokenStream {
     }
 }
 
+/// `fit_statistics`, for a network whose first layer has statistics
+/// fitted on the input (`Standardize`, `MinMax`); nothing otherwise, so
+/// that calling it on another network is a compile error.
+fn fit_statistics(n: &Names) -> TokenStream {
+    let Some((_, layer, _, _)) = n
+        .layers()
+        .next()
+        .filter(|(_, layer, _, _)| layer.kind.statistics)
+    else {
+        return TokenStream::new();
+    };
+    let (krate, field, input) = (n.krate, &layer.name, n.input());
+    let doc = format!(
+        "Fits the statistics of the input layer `{field}` ({}) on every sample of `data`, which should be the training rows only (as a scikit-learn scaler is fitted on the training split). Every later pass computes `z = (x - offset) * scale` with them; they are saved with the weights (`to_bytes`, `write_static`, safetensors), and optimizers never change them.",
+        layer.kind.name
+    );
+    quote! {
+        #[doc = #doc]
+        ///
+        /// # Errors
+        ///
+        /// A `StatisticsError` if `data` is empty, holds a NaN or infinite
+        /// value, or a feature's scale is not finite; the network is then
+        /// unchanged.
+        // Generic parameters named unlike any user const (which
+        // `#input` may name), so that neither shadows the other.
+        pub fn fit_statistics<const __TARGETS: usize, __Data>(
+            &mut self,
+            data: &__Data,
+        ) -> ::core::result::Result<(), #krate::StatisticsError>
+        where
+            __Data: #krate::Dataset<T, #input, __TARGETS> + ?::core::marker::Sized,
+        {
+            self.#field.fit(data)
+        }
+    }
+}
+
 fn network_impl(n: &Names) -> TokenStream {
     let Names {
         net,
@@ -619,7 +701,7 @@ fn network_impl(n: &Names) -> TokenStream {
     let delta_last = format_ident!("delta{}", layers);
     let backward_with_input = backward_steps(n, true);
     let backward_parameters = backward_steps(n, false);
-    let parameters_impl = parameters_impl(n, name, |l| n.layer_type(l));
+    let parameters_impl = parameters_impl(n, name, |l| n.layer_type(l), true);
     let layer_traits: Vec<_> = n
         .layers()
         .map(|(l, _, inputs, outputs)| {
@@ -782,12 +864,12 @@ fn architecture(n: &Names) -> String {
         for (name, value) in named.iter().zip(&layer.sizes[positional..]) {
             args.push(format!("{name} = {}", size(value)));
         }
-        text.push_str(&format!(
-            ", {}: {}<{}>",
-            layer.name,
-            layer.kind.name,
-            args.join(", ")
-        ));
+        let args = if args.is_empty() && layer.kind.bare {
+            String::new()
+        } else {
+            format!("<{}>", args.join(", "))
+        };
+        text.push_str(&format!(", {}: {}{args}", layer.name, layer.kind.name));
     }
     text
 }

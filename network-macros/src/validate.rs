@@ -201,6 +201,17 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
             shape = None;
             continue;
         };
+        if kind.statistics && seen.len() > 1 {
+            errors.spanned(
+                &kind_ident,
+                format!(
+                    "`{}` rescales the network's input with statistics fitted on the training rows, so it must be the first layer: move `{}` right after `input`",
+                    kind.name, field.name
+                ),
+            );
+            shape = None;
+            continue;
+        }
         let Some(layer_input) = shape.take() else {
             continue;
         };
@@ -507,6 +518,7 @@ fn layer(name: &Ident, value: &Value, errors: &mut Errors) -> Option<(&'static K
     let kind_example = format!("`{name}: {}`", kind.example);
     let args = match &last.arguments {
         PathArguments::AngleBracketed(args) => args,
+        PathArguments::None if kind.bare => &syn::parse_quote!(<>),
         PathArguments::None => {
             errors.spanned(
                 &last.ident,

@@ -80,11 +80,13 @@ mod conv;
 mod dense;
 mod dropout;
 mod pool;
+mod rescale;
 
 pub use conv::{Conv, ConvGeometry, ConvGradients};
 pub use dense::{Dense, DenseGradients};
 pub use dropout::{Dropout, DropoutRate};
 pub use pool::{Average, Max, NoGradients, Pool, PoolGeometry, PoolKind};
+pub use rescale::{Fit, MinMaxScaling, Rescale, Standardization, StatisticsError};
 
 use nalgebra::SMatrix;
 

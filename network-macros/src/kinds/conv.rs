@@ -33,6 +33,8 @@ macro_rules! conv_kind {
             gradients_type,
             random: false,
             items: |e| items(e, $two_d),
+            statistics: false,
+            bare: false,
         }
     };
 }
@@ -221,6 +223,7 @@ fn tensors(e: &Emit<'_>, two_d: bool) -> proc_macro2::TokenStream {
             weight: #weight,
             bias: &[#channels],
             transposed: false,
+            ..#krate::LayerTensors::NONE
         }
     }
 }

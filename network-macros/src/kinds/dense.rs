@@ -39,6 +39,7 @@ pub const DENSE: Kind = Kind {
                 weight: &[#outputs, #inputs],
                 bias: &[#outputs],
                 transposed: true,
+                ..#krate::LayerTensors::NONE
             }
         }
     },
@@ -63,6 +64,8 @@ pub const DENSE: Kind = Kind {
     },
     random: false,
     items: |_| quote!(),
+    statistics: false,
+    bare: false,
 };
 
 /// Checks `<WIDTH, ACTIVATION>`.

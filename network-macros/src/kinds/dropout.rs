@@ -50,6 +50,8 @@ pub const DROPOUT: Kind = Kind {
             }
         }
     },
+    statistics: false,
+    bare: false,
 };
 
 /// Checks `<RATE>`: one number in `[0, 1)`.

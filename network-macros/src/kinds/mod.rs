@@ -8,6 +8,7 @@ mod conv;
 mod dense;
 mod dropout;
 mod pool;
+mod rescale;
 
 use proc_macro2::{Span, TokenStream};
 use syn::{AngleBracketedGenericArguments, Expr, GenericArgument, Ident, Type};
@@ -52,6 +53,12 @@ pub struct Kind {
     /// Items the layer's type needs next to the network: the impl that
     /// gives its geometry marker (`Emit::geometry`) its shape.
     pub items: fn(&Emit<'_>) -> TokenStream,
+    /// Whether the layer has statistics fitted on the network's input
+    /// (`Standardize`): it must be the first layer, it has one statistics
+    /// slice, and the network gets `fit_statistics`.
+    pub statistics: bool,
+    /// Whether the kind is written without angle brackets (`Standardize`).
+    pub bare: bool,
 }
 
 /// What a layer's declaration says.
@@ -103,6 +110,8 @@ pub struct Emit<'a> {
     pub geometry: &'a Ident,
     /// The layer's name, for messages.
     pub name: &'a Ident,
+    /// The layer's kind.
+    pub kind: &'static Kind,
 }
 
 /// Every kind of layer a network can declare.
@@ -115,6 +124,8 @@ pub const KINDS: &[Kind] = &[
     pool::AVG_POOL1D,
     pool::AVG_POOL2D,
     dropout::DROPOUT,
+    rescale::STANDARDIZE,
+    rescale::MIN_MAX,
 ];
 
 /// The kind named `name`, if there is one.

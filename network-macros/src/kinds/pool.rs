@@ -42,6 +42,8 @@ macro_rules! pool_kind {
             },
             random: false,
             items,
+            statistics: false,
+            bare: false,
         }
     };
 }
