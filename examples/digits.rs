@@ -3,7 +3,8 @@
 //!
 //! Run with `cargo run --release --example digits [-- loss.svg]`. Reads
 //! `data/digits.csv` (1797 images, pixels 0..16), holds out a seeded 20% as a
-//! test set, trains with a 10% validation split, early stopping and a cosine
+//! test set, standardises every pixel inside the network (a `Standardize`
+//! first layer fitted on the training images), trains with a 10% validation split, early stopping and a cosine
 //! learning-rate schedule, writes the training and validation loss per epoch
 //! to `digits-loss.svg` (or the path given), and ends with the line
 //! `test accuracy: <fraction>`.
@@ -18,9 +19,10 @@ use network::prelude::*;
 use network::train::Progress;
 
 network! {
-    /// 64 pixels in, ten digits out.
+    /// 64 pixels in, standardised, ten digits out.
     pub struct Digits {
         input: 64,
+        scale: Standardize,
         hidden: Dense<64, Relu>,
         output: Dense<10, Softmax>,
     }
@@ -48,8 +50,8 @@ fn main() -> ExitCode {
 
 fn run(svg_path: &str) -> Result<f64, Box<dyn std::error::Error>> {
     let images = read_csv::<64, 10>(DATA)?;
-    // Pixels are 0..16: scale them to 0..1.
-    let all = images.classification::<f32, 10>(1.0 / 16.0)?;
+    // The pixels as they are (0..16): the network standardises them.
+    let all = images.classification::<f32, 10>(1.0)?;
     let mut order = vec![0; images.len()];
     let (train_rows, test_rows) = shuffled_split(&mut order, 0.2, SEED);
     let train = Subset::new(&all, train_rows)?;
@@ -62,6 +64,9 @@ fn run(svg_path: &str) -> Result<f64, Box<dyn std::error::Error>> {
     );
 
     let mut net = Digits::<f32>::random(SEED);
+    // Each pixel's mean and deviation over the training images only; the
+    // corners, blank in every one of them, keep scale 1.
+    net.fit_statistics(&train)?;
     let mut grads = DigitsGradients::zeros();
     let mut adam = Adam::new(AdamConfig::adam(2e-3))?;
     let config = TrainConfig::new(EPOCHS)

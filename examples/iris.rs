@@ -2,9 +2,10 @@
 //!
 //! Run with `cargo run --release --example iris`. Reads `data/iris.csv`,
 //! holds out a seeded, stratified 20% of the flowers (10 per species) as a
-//! test set, standardises the features with the training set's mean and
-//! spread, trains with a validation split and early stopping, keeps the
-//! weights of the best validation epoch, and ends with the line
+//! test set, standardises the features inside the network (a `Standardize`
+//! first layer fitted on the training rows, so the saved model carries its
+//! preprocessing), trains with a validation split and early stopping, keeps
+//! the weights of the best validation epoch, and ends with the line
 //! `test accuracy: <fraction>`.
 
 use std::process::ExitCode;
@@ -16,9 +17,10 @@ use network::prelude::*;
 use network::train::Progress;
 
 network! {
-    /// Four measurements in, three species out.
+    /// Four measurements in, standardised, three species out.
     pub struct Iris {
         input: 4,
+        scale: Standardize,
         hidden: Dense<16, Tanh>,
         output: Dense<3, Softmax>,
     }
@@ -27,7 +29,7 @@ network! {
 const SEED: u64 = 2024;
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/iris.csv");
 
-/// A sample: standardised features and a one-hot target.
+/// A sample: the measurements (in cm) and a one-hot target.
 type Sample = ([f32; 4], [f32; 3]);
 
 fn main() -> ExitCode {
@@ -48,27 +50,10 @@ fn run() -> Result<f64, Box<dyn std::error::Error>> {
     let mut order = vec![0; flowers.len()];
     let (train_rows, test_rows) = stratified_split::<3>(&flowers.labels, &mut order, 0.2, SEED)?;
 
-    // Standardise with the training rows' statistics only.
-    let n = train_rows.len() as f64;
-    let mut mean = [0.0; 4];
-    let mut variance = [0.0; 4];
-    for &i in train_rows {
-        for (m, x) in mean.iter_mut().zip(flowers.inputs[i]) {
-            *m += x / n;
-        }
-    }
-    for &i in train_rows {
-        for ((v, m), x) in variance.iter_mut().zip(mean).zip(flowers.inputs[i]) {
-            *v += (x - m) * (x - m) / n;
-        }
-    }
     let sample = |i: usize| -> Sample {
-        let features = std::array::from_fn(|f| {
-            ((flowers.inputs[i][f] - mean[f]) / variance[f].sqrt().max(1e-12)) as f32
-        });
         let mut target = [0.0; 3];
         target[flowers.labels[i]] = 1.0;
-        (features, target)
+        (flowers.inputs[i].map(|x| x as f32), target)
     };
     let train: Vec<Sample> = train_rows.iter().map(|&i| sample(i)).collect();
     let test: Vec<Sample> = test_rows.iter().map(|&i| sample(i)).collect();
@@ -80,6 +65,9 @@ fn run() -> Result<f64, Box<dyn std::error::Error>> {
     );
 
     let mut net = Iris::<f32>::random(SEED);
+    // The training rows' mean and deviation only, as a scaler is fitted.
+    net.fit_statistics(&train[..])?;
+    println!("standardisation: {:?}", net.scale);
     let mut grads = IrisGradients::zeros();
     let mut adamw = Adam::new(AdamConfig::adamw(0.01).with_weight_decay(0.1))?;
     let config = TrainConfig::new(300)
