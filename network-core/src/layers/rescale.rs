@@ -19,6 +19,40 @@
 //! safetensors, applied by `forward` on any target, and never touched by an
 //! optimizer (the layer has no trained parameters and no gradients).
 //!
+//! ```
+//! # use network_macros::network;
+//! use network_core::{Network, Softmax, StatisticsError, Tanh};
+//!
+//! network! {
+//!     # #[network(crate = network_core)]
+//!     struct Sensor {
+//!         input: 2,
+//!         scale: Standardize,
+//!         hidden: Dense<8, Tanh>,
+//!         output: Dense<3, Softmax>,
+//!     }
+//! }
+//!
+//! // Readings on very different scales: a temperature and a pressure.
+//! let train = [([21.5, 101_325.0], [1.0, 0.0, 0.0]), ([23.5, 99_325.0], [0.0, 1.0, 0.0])];
+//! let mut net = Sensor::<f64>::random(1);
+//! net.fit_statistics(&train[..])?;
+//! assert_eq!(net.scale.offset().as_slice(), &[22.5, 100_325.0]);
+//! assert_eq!(net.scale.scale().as_slice(), &[1.0, 0.001]);
+//! // From here on `forward` takes raw readings.
+//! let p = net.forward(&[22.0, 100_000.0]);
+//! assert!((p.sum() - 1.0).abs() < 1e-12);
+//!
+//! // Bad rows are refused, naming the value, and change nothing.
+//! let broken = [([f64::NAN, 1.0], [1.0, 0.0, 0.0])];
+//! assert_eq!(
+//!     net.fit_statistics(&broken[..]),
+//!     Err(StatisticsError::NonFinite { sample: 0, feature: 0 })
+//! );
+//! assert_eq!(net.scale.offset().as_slice(), &[22.5, 100_325.0]);
+//! # Ok::<(), StatisticsError>(())
+//! ```
+//!
 //! `scale` multiplies rather than divides: a multiply is one cycle where a
 //! division takes 14 on a Cortex-M4, and every finite `scale` gives finite
 //! outputs, so any statistics that load are usable.
