@@ -34,6 +34,34 @@ pub trait Activation {
         a: &SMatrix<T, R, C>,
         grad_a: &SMatrix<T, R, C>,
     ) -> SMatrix<T, R, C>;
+
+    /// Writes `a = f(z)` into `a`, whatever it held: what the generated
+    /// training pass calls, so that no matrix is returned by value. The
+    /// default copies [`forward`](Activation::forward)'s result.
+    #[inline]
+    fn forward_into<T: Scalar, const R: usize, const C: usize>(
+        z: &SMatrix<T, R, C>,
+        a: &mut SMatrix<T, R, C>,
+    ) {
+        *a = Self::forward(z);
+    }
+
+    /// Whether `f` acts value by value (`a_i = f(z_i)`), so that
+    /// `dC/dz = dC/da ∘ f'(z)` and [`derivative_in_place`](Activation::derivative_in_place)
+    /// gives `f'`. Every [`ElementWise`] activation is; the generated
+    /// backward pass then needs no storage beyond the cache.
+    const ELEMENT_WISE: bool = false;
+
+    /// For an element-wise `f` ([`ELEMENT_WISE`](Activation::ELEMENT_WISE)):
+    /// overwrites `a`, which holds `f(z)`, with `f'(z)`, value by value.
+    /// The generated code calls it only when `ELEMENT_WISE` is true; the
+    /// default, for other activations, leaves `a` as it is.
+    #[inline]
+    fn derivative_in_place<T: Scalar, const R: usize, const C: usize>(
+        _z: &SMatrix<T, R, C>,
+        _a: &mut SMatrix<T, R, C>,
+    ) {
+    }
 }
 
 /// An activation applied to each unit independently: implement this for a
@@ -104,6 +132,28 @@ impl<E: ElementWise> Activation for E {
         grad_a: &SMatrix<T, R, C>,
     ) -> SMatrix<T, R, C> {
         grad_a.zip_zip_map(z, a, |grad_a, z, a| grad_a * E::derivative(z, a))
+    }
+
+    #[inline]
+    fn forward_into<T: Scalar, const R: usize, const C: usize>(
+        z: &SMatrix<T, R, C>,
+        a: &mut SMatrix<T, R, C>,
+    ) {
+        for (a, &z) in a.as_mut_slice().iter_mut().zip(z.as_slice()) {
+            *a = E::value(z);
+        }
+    }
+
+    const ELEMENT_WISE: bool = true;
+
+    #[inline]
+    fn derivative_in_place<T: Scalar, const R: usize, const C: usize>(
+        z: &SMatrix<T, R, C>,
+        a: &mut SMatrix<T, R, C>,
+    ) {
+        for (a, &z) in a.as_mut_slice().iter_mut().zip(z.as_slice()) {
+            *a = E::derivative(z, *a);
+        }
     }
 }
 
@@ -425,9 +475,18 @@ impl Activation for Softmax {
     fn forward<T: Scalar, const R: usize, const C: usize>(
         z: &SMatrix<T, R, C>,
     ) -> SMatrix<T, R, C> {
-        let mut a = *z;
+        let mut a = SMatrix::zeros();
+        Self::forward_into(z, &mut a);
+        a
+    }
+
+    fn forward_into<T: Scalar, const R: usize, const C: usize>(
+        z: &SMatrix<T, R, C>,
+        a: &mut SMatrix<T, R, C>,
+    ) {
+        a.copy_from(z);
         if R == 0 {
-            return a;
+            return;
         }
         // Three passes over the column-major storage, each a simple loop: the
         // exponential runs over the whole batch at once and is vectorised.
@@ -448,7 +507,6 @@ impl Activation for Softmax {
                 *v *= inverse;
             }
         }
-        a
     }
 
     fn backward<T: Scalar, const R: usize, const C: usize>(

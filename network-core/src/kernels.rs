@@ -52,6 +52,25 @@ pub fn affine<T: Scalar, const OUT: usize, const IN: usize, const B: usize>(
     z
 }
 
+/// [`affine`], written into `z` (whatever it held): no matrix is returned.
+#[inline]
+pub fn affine_into<T: Scalar, const OUT: usize, const IN: usize, const B: usize>(
+    w: &SMatrix<T, OUT, IN>,
+    b: &SVector<T, OUT>,
+    a_prev: &SMatrix<T, IN, B>,
+    z: &mut SMatrix<T, OUT, B>,
+) {
+    for column in z.as_mut_slice().chunks_exact_mut(OUT) {
+        column.copy_from_slice(b.as_slice());
+    }
+    gemm::<T, OUT, IN, B>(
+        z.as_mut_slice(),
+        View::column_major(w.as_slice(), OUT),
+        View::column_major(a_prev.as_slice(), IN),
+        Write::Add,
+    );
+}
+
 /// `W^T delta`.
 #[inline]
 pub fn transposed_mul<T: Scalar, const OUT: usize, const IN: usize, const B: usize>(
@@ -59,13 +78,23 @@ pub fn transposed_mul<T: Scalar, const OUT: usize, const IN: usize, const B: usi
     delta: &SMatrix<T, OUT, B>,
 ) -> SMatrix<T, IN, B> {
     let mut out = SMatrix::from_data(ArrayStorage([[T::zero(); IN]; B]));
+    transposed_mul_into(w, delta, &mut out);
+    out
+}
+
+/// `out = W^T delta`, overwriting `out` (whose old values are never read).
+#[inline]
+pub fn transposed_mul_into<T: Scalar, const OUT: usize, const IN: usize, const B: usize>(
+    w: &SMatrix<T, OUT, IN>,
+    delta: &SMatrix<T, OUT, B>,
+    out: &mut SMatrix<T, IN, B>,
+) {
     gemm::<T, IN, OUT, B>(
         out.as_mut_slice(),
         View::row_major(w.as_slice(), OUT),
         View::column_major(delta.as_slice(), OUT),
         Write::Overwrite,
     );
-    out
 }
 
 /// `grad_w = delta a_prev^T`, written into `grad_w` without a temporary.
@@ -101,6 +130,18 @@ pub fn row_sum_into<T: Scalar, const OUT: usize, const B: usize>(
         for j in 0..B {
             *g += delta[j * OUT + i];
         }
+    }
+}
+
+/// `x ∘= y`, value by value: the last step of a backward pass that turns
+/// `dC/da` (in `x`) into `dC/dz` with `f'(z)` (in `y`).
+#[inline]
+pub fn hadamard_in_place<T: Scalar, const R: usize, const C: usize>(
+    x: &mut SMatrix<T, R, C>,
+    y: &SMatrix<T, R, C>,
+) {
+    for (x, &y) in x.as_mut_slice().iter_mut().zip(y.as_slice()) {
+        *x *= y;
     }
 }
 

@@ -94,9 +94,14 @@ pub trait Gradients<T: Scalar>: Parameters<T> + Clone {
 
 /// What a training forward pass keeps for the backward pass: every layer's
 /// `z` and `a`, for a batch of `B` samples.
-pub trait Cache<T: Scalar, const OUT: usize, const B: usize> {
+pub trait Cache<T: Scalar, const OUT: usize, const B: usize>: Clone {
+    /// A cache of zeros, for [`Network::forward_cache_into`] to fill.
+    fn zeroed() -> Self;
     /// The output layer's pre-activation `z_L` (the logits).
     fn logits(&self) -> &SMatrix<T, OUT, B>;
+    /// The storage of `z_L`, where [`Network::backward_in_place`] expects
+    /// `delta_L = dC/dz_L`.
+    fn logits_mut(&mut self) -> &mut SMatrix<T, OUT, B>;
     /// The network's output `a_L`.
     fn output(&self) -> &SMatrix<T, OUT, B>;
     /// The key the pass was made with (kept only by a network with a
@@ -362,7 +367,47 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     /// The forward pass that keeps each layer's `z` and `a` (and `noise`):
     /// a training pass with a key, every layer as at inference with
     /// [`Noise::OFF`].
+    ///
+    /// The cache is built as it is returned: each `z_l` and `a_l` is
+    /// computed where the result lives (nothing is zeroed first), which for
+    /// a small network is the fastest pass.
     fn forward_cache<const B: usize>(&self, x: &SMatrix<T, IN, B>, noise: Noise) -> Self::Cache<B>;
+
+    /// [`Network::forward_cache`], written into `cache` field by field
+    /// (whatever it held), so that no matrix is returned by value: a
+    /// training loop that keeps one cache for every batch needs no other
+    /// storage for the pass.
+    fn forward_cache_into<const B: usize>(
+        &self,
+        x: &SMatrix<T, IN, B>,
+        noise: Noise,
+        cache: &mut Self::Cache<B>,
+    );
+
+    /// Back-propagation in the cache's own storage: `cache` holds the
+    /// forward pass of `x` with `delta_L = dC/dz_L` written over `z_L`
+    /// ([`Cache::logits_mut`]); writes every parameter's gradient into
+    /// `grads` (overwriting it). Each layer's `delta_l` is written over its
+    /// `z_l`, and each hidden activation's derivative over its `a_l`, so
+    /// the pass needs no memory beyond the cache (but the input of a layer
+    /// that reads it backwards, max pooling, or of a whole-layer hidden
+    /// activation, which take one matrix of the layer's size): the cache
+    /// is spent.
+    fn backward_in_place<const B: usize>(
+        &self,
+        x: &SMatrix<T, IN, B>,
+        cache: &mut Self::Cache<B>,
+        grads: &mut Self::Gradients,
+    );
+
+    /// [`Network::backward_in_place`], also writing `dC/dx` into `grad_x`.
+    fn backward_in_place_with_input<const B: usize>(
+        &self,
+        x: &SMatrix<T, IN, B>,
+        cache: &mut Self::Cache<B>,
+        grads: &mut Self::Gradients,
+        grad_x: &mut SMatrix<T, IN, B>,
+    );
 
     /// The key for a training pass drawn from `rng`, if the network has a
     /// random layer ([`RANDOM`](Network::RANDOM)); `Noise::OFF`, leaving
@@ -396,13 +441,21 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
 
     /// Back-propagates the output error `delta_L = dC/dz_L`: writes every
     /// parameter's gradient into `grads` (overwriting it) and returns `dC/dx`.
+    /// It leaves `cache` as it was, working in a copy of it
+    /// ([`Network::backward_in_place_with_input`] spends the cache instead).
     fn backward_delta_into<const B: usize>(
         &self,
         x: &SMatrix<T, IN, B>,
         cache: &Self::Cache<B>,
         delta_output: &SMatrix<T, OUT, B>,
         grads: &mut Self::Gradients,
-    ) -> SMatrix<T, IN, B>;
+    ) -> SMatrix<T, IN, B> {
+        let mut spent = cache.clone();
+        spent.logits_mut().copy_from(delta_output);
+        let mut grad_x = SMatrix::zeros();
+        self.backward_in_place_with_input(x, &mut spent, grads, &mut grad_x);
+        grad_x
+    }
 
     /// Like [`Network::backward_delta_into`] but skips `dC/dx`, which
     /// training does not need (for a wide input it is a third of the work).
@@ -412,7 +465,11 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
         cache: &Self::Cache<B>,
         delta_output: &SMatrix<T, OUT, B>,
         grads: &mut Self::Gradients,
-    );
+    ) {
+        let mut spent = cache.clone();
+        spent.logits_mut().copy_from(delta_output);
+        self.backward_in_place(x, &mut spent, grads);
+    }
 
     /// Back-propagates `dC/da_L` (the gradient of the loss with respect to the
     /// output): writes every parameter's gradient into `grads` and returns `dC/dx`.
@@ -464,8 +521,8 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     where
         Self: Deterministic,
     {
-        let cache = self.forward_train(x);
-        gradients_of_cache::<T, Self, L, IN, OUT, B>(self, x, targets, &cache, grads)
+        let mut cache = self.forward_train(x);
+        gradients_of_cache::<T, Self, L, IN, OUT, B>(self, x, targets, &mut cache, grads)
     }
 
     /// Like [`Network::loss_and_gradients`], and also returns `dC/dx`, the
@@ -481,10 +538,11 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     where
         Self: Deterministic,
     {
-        let cache = self.forward_train(x);
+        let mut cache = self.forward_train(x);
         let loss = L::loss(cache.logits(), cache.output(), targets);
-        let delta_output = L::output_delta(cache.logits(), cache.output(), targets);
-        let grad_input = self.backward_delta_into(x, &cache, &delta_output, grads);
+        *cache.logits_mut() = L::output_delta(cache.logits(), cache.output(), targets);
+        let mut grad_input = SMatrix::zeros();
+        self.backward_in_place_with_input(x, &mut cache, grads, &mut grad_input);
         (loss, grad_input)
     }
 
@@ -513,18 +571,18 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
         grads: &mut Self::Gradients,
         rng: &mut Rng,
     ) -> T {
-        let cache = self.forward_train_with(x, rng);
-        gradients_of_cache::<T, Self, L, IN, OUT, B>(self, x, targets, &cache, grads)
+        let mut cache = self.forward_train_with(x, rng);
+        gradients_of_cache::<T, Self, L, IN, OUT, B>(self, x, targets, &mut cache, grads)
     }
 }
 
 /// The loss `L` of a training pass's `cache`, its gradients written into
-/// `grads`.
+/// `grads`; the cache is spent.
 fn gradients_of_cache<T, N, L, const IN: usize, const OUT: usize, const B: usize>(
     network: &N,
     x: &SMatrix<T, IN, B>,
     targets: &SMatrix<T, OUT, B>,
-    cache: &N::Cache<B>,
+    cache: &mut N::Cache<B>,
     grads: &mut N::Gradients,
 ) -> T
 where
@@ -533,7 +591,7 @@ where
     L: Loss<N::OutputActivation>,
 {
     let loss = L::loss(cache.logits(), cache.output(), targets);
-    let delta_output = L::output_delta(cache.logits(), cache.output(), targets);
-    network.parameter_gradients_into(x, cache, &delta_output, grads);
+    *cache.logits_mut() = L::output_delta(cache.logits(), cache.output(), targets);
+    network.backward_in_place(x, cache, grads);
     loss
 }

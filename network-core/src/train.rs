@@ -478,21 +478,14 @@ impl<L, const B: usize> Trainer<L, B> {
         N: Network<T, IN, OUT>,
         L: Loss<N::OutputActivation>,
     {
-        let cache = network.forward_train_with(&batch.x, rng);
-        let mut delta = L::output_delta(cache.logits(), cache.output(), &batch.t);
+        // The cache is written in place and spent in place: no matrix of
+        // the pass is returned by value (LLVM keeps such returns as copies
+        // on a Cortex-M4's stack).
+        let mut cache = N::Cache::<B>::zeroed();
+        network.forward_cache_into(&batch.x, N::training_noise(rng), &mut cache);
         let len = batch.len.min(B);
-        if len < B {
-            // `output_delta` divides by B; the mean over `len` samples
-            // divides by `len` instead, and padding contributes nothing.
-            for j in len..B {
-                delta.column_mut(j).fill(T::zero());
-            }
-            if len > 0 {
-                delta *= T::constant(B as f64 / len as f64);
-            }
-        }
-        network.parameter_gradients_into(&batch.x, &cache, &delta, grads);
-        BatchOutcome {
+        // The loss and the count first: the backward pass spends the cache.
+        let outcome = BatchOutcome {
             loss: masked_loss::<T, N::OutputActivation, L, OUT, B>(
                 cache.logits(),
                 cache.output(),
@@ -505,7 +498,21 @@ impl<L, const B: usize> Trainer<L, B> {
                 &batch.t,
                 len,
             ),
+        };
+        let mut delta = L::output_delta(cache.logits(), cache.output(), &batch.t);
+        if len < B {
+            // `output_delta` divides by B; the mean over `len` samples
+            // divides by `len` instead, and padding contributes nothing.
+            for j in len..B {
+                delta.column_mut(j).fill(T::zero());
+            }
+            if len > 0 {
+                delta *= T::constant(B as f64 / len as f64);
+            }
         }
+        *cache.logits_mut() = delta;
+        network.backward_in_place(&batch.x, &mut cache, grads);
+        outcome
     }
 
     /// One training step on `batch`: loss and gradients (dropout masks drawn

@@ -401,6 +401,15 @@ fn cache_struct(n: &Names) -> TokenStream {
     } else {
         (quote!(), quote!())
     };
+    let zero_fields = (1..=last).map(|l| {
+        let (z, a) = (format_ident!("z{}", l), format_ident!("a{}", l));
+        quote!(#z: #krate::__private::zeros(), #a: #krate::__private::zeros(),)
+    });
+    let zero_noise = if n.random() {
+        quote!(noise: #krate::Noise::OFF,)
+    } else {
+        quote!()
+    };
     quote! {
         #[doc = #doc]
         #[derive(Clone, Copy, Debug, PartialEq)]
@@ -410,8 +419,14 @@ fn cache_struct(n: &Names) -> TokenStream {
         }
 
         impl<#impl_params T: #krate::Scalar, const BATCH: usize> #krate::Cache<T, #output, BATCH> for #cache<#args T, BATCH> {
+            fn zeroed() -> Self {
+                #cache { #(#zero_fields)* #zero_noise }
+            }
             fn logits(&self) -> &#krate::__private::SMatrix<T, #output, BATCH> {
                 &self.#z_last
+            }
+            fn logits_mut(&mut self) -> &mut #krate::__private::SMatrix<T, #output, BATCH> {
+                &mut self.#z_last
             }
             fn output(&self) -> &#krate::__private::SMatrix<T, #output, BATCH> {
                 &self.#a_last
@@ -442,14 +457,43 @@ fn forward_steps(n: &Names) -> TokenStream {
     quote!(#(#steps)*)
 }
 
-/// The backward steps from `delta_L` down to `delta_1`, writing `grad_w_l` and
-/// `grad_b_l` into `grads`; with `input_gradient`, ends with `W_1^T delta_1`.
+/// The forward steps of a training pass, written into the fields of
+/// `cache`: `z_l = W_l a_(l-1) + b_l`, `a_l = f_l(z_l)`.
+fn forward_into_steps(n: &Names) -> TokenStream {
+    let krate = n.krate;
+    let steps = n.layers().map(|(l, layer, _, _)| {
+        let (z, a) = (format_ident!("z{}", l), format_ident!("a{}", l));
+        let prev = if l == 1 {
+            quote!(x)
+        } else {
+            let a = Names::activation_name(l - 1);
+            quote!(&cache.#a)
+        };
+        let (field, activation) = (&layer.name, n.activation(l));
+        quote! {
+            self.#field.pre_activation_into(#prev, noise.for_layer(#l), &mut cache.#z);
+            <#activation as #krate::Activation>::forward_into(&cache.#z, &mut cache.#a);
+        }
+    });
+    quote!(#(#steps)*)
+}
+
+/// The backward steps from `delta_L` (in `cache.zL`) down to `delta_1`,
+/// each `delta_l` written over `cache.z_l`, writing every layer's
+/// `grad_theta_l` into `grads`; with `input_gradient`, ends with `dC/dx`
+/// (`W_1^T delta_1` for `Dense`) written into `grad_x`.
+///
+/// `delta_(l-1) = (dz_l/da_(l-1))^T delta_l ∘ f_(l-1)'(z_(l-1))`: with an
+/// element-wise `f_(l-1)` and a layer `l` that does not read its input
+/// backwards, `f'` is written over `a_(l-1)` and the product over
+/// `z_(l-1)`, in place; otherwise `dC/da_(l-1)` takes a matrix of its own.
 fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
     let krate = n.krate;
     let layers: Vec<_> = n.layers().collect();
     let mut steps = TokenStream::new();
-    for &(l, layer, inputs, _) in layers.iter().rev() {
-        let delta = format_ident!("delta{}", l);
+    for &(l, layer, inputs, outputs) in layers.iter().rev() {
+        // `delta_l` lives in the storage of `z_l`.
+        let (delta, z) = (format_ident!("delta{}", l), format_ident!("z{}", l));
         let grad_theta = format_ident!("grad_theta{}", l);
         let prev = Names::activation_name(l - 1);
         let prev_value = if l == 1 {
@@ -460,22 +504,38 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
         let field = &layer.name;
         let gradients_type = n.gradients_type(l);
         steps.extend(quote! {
+            let #delta: &SMatrix<T, #outputs, BATCH> = &cache.#z;
             let #grad_theta: &mut #gradients_type = &mut grads.#field;
-            self.#field.parameter_gradients_into(&#delta, #prev_value, #grad_theta);
+            self.#field.parameter_gradients_into(#delta, #prev_value, #grad_theta);
         });
         if l > 1 {
             let (z_prev, below_activation) = (format_ident!("z{}", l - 1), n.activation(l - 1));
             let delta_prev = format_ident!("delta{}", l - 1);
+            let f_prime = format_ident!("f_prime{}", l - 1);
+            let layer_type = n.layer_type(l);
             let grad_a_prev = format_ident!("grad_a{}", l - 1);
             steps.extend(quote! {
-                let #grad_a_prev: SMatrix<T, #inputs, BATCH> = self.#field.input_gradient(&#delta, #prev_value, noise.for_layer(#l));
-                let #delta_prev: SMatrix<T, #inputs, BATCH> =
-                    <#below_activation as #krate::Activation>::backward(&cache.#z_prev, &cache.#prev, &#grad_a_prev);
+                if <#layer_type as #krate::Layer<T, #inputs, #outputs>>::BACKWARD_READS_INPUT
+                    || !<#below_activation as #krate::Activation>::ELEMENT_WISE
+                {
+                    let mut #grad_a_prev = SMatrix::<T, #inputs, BATCH>::zeros();
+                    self.#field.input_gradient_into(#delta, &cache.#prev, noise.for_layer(#l), &mut #grad_a_prev);
+                    cache.#z_prev =
+                        <#below_activation as #krate::Activation>::backward(&cache.#z_prev, &cache.#prev, &#grad_a_prev);
+                } else {
+                    // f'(z) over `a`, then `dC/da` and its product with f'
+                    // over `z`.
+                    let #f_prime: &mut SMatrix<T, #inputs, BATCH> = &mut cache.#prev;
+                    <#below_activation as #krate::Activation>::derivative_in_place(&cache.#z_prev, #f_prime);
+                    let #delta_prev: &mut SMatrix<T, #inputs, BATCH> = &mut cache.#z_prev;
+                    self.#field.input_gradient_into(#delta, #f_prime, noise.for_layer(#l), #delta_prev);
+                    #krate::kernels::hadamard_in_place(#delta_prev, #f_prime);
+                }
             });
         } else if input_gradient {
             steps.extend(quote! {
-                let grad_x: SMatrix<T, #inputs, BATCH> = self.#field.input_gradient(&#delta, x, noise.for_layer(#l));
-                grad_x
+                let grad_x: &mut SMatrix<T, #inputs, BATCH> = grad_x;
+                self.#field.input_gradient_into(#delta, x, noise.for_layer(#l), grad_x);
             });
         }
     }
@@ -688,17 +748,24 @@ fn network_impl(n: &Names) -> TokenStream {
     let activations = &n.activations;
     let forward = forward_steps(n);
     let a_last = format_ident!("a{}", layers);
+    let forward_into = forward_into_steps(n);
+    let random = n.random();
     let mut cache_fields: Vec<_> = (1..=layers)
         .flat_map(|l| [format_ident!("z{}", l), format_ident!("a{}", l)])
         .collect();
-    let random = n.random();
-    let deterministic = if random {
+    if random {
         cache_fields.push(format_ident!("noise"));
+    }
+    let set_noise = if random {
+        quote!(cache.noise = noise;)
+    } else {
+        quote!()
+    };
+    let deterministic = if random {
         quote!()
     } else {
         quote!(impl<#impl_params T: #krate::Scalar> #krate::Deterministic for #name<#args T> {})
     };
-    let delta_last = format_ident!("delta{}", layers);
     let backward_with_input = backward_steps(n, true);
     let backward_parameters = backward_steps(n, false);
     let parameters_impl = parameters_impl(n, name, |l| n.layer_type(l), true);
@@ -772,29 +839,36 @@ fn network_impl(n: &Names) -> TokenStream {
                 #cache { #(#cache_fields,)* }
             }
 
-            fn backward_delta_into<const BATCH: usize>(
+            fn forward_cache_into<const BATCH: usize>(
                 &self,
                 x: &SMatrix<T, #input, BATCH>,
-                cache: &#cache<#args T, BATCH>,
-                delta_output: &SMatrix<T, #output, BATCH>,
+                noise: #krate::Noise,
+                cache: &mut #cache<#args T, BATCH>,
+            ) {
+                #forward_into
+                #set_noise
+            }
+
+            fn backward_in_place_with_input<const BATCH: usize>(
+                &self,
+                x: &SMatrix<T, #input, BATCH>,
+                cache: &mut #cache<#args T, BATCH>,
                 grads: &mut #gradients<#args T>,
-            ) -> SMatrix<T, #input, BATCH> {
+                grad_x: &mut SMatrix<T, #input, BATCH>,
+            ) {
                 #[allow(unused_variables)]
                 let noise = #krate::Cache::noise(cache);
-                let #delta_last: SMatrix<T, #output, BATCH> = *delta_output;
                 #backward_with_input
             }
 
-            fn parameter_gradients_into<const BATCH: usize>(
+            fn backward_in_place<const BATCH: usize>(
                 &self,
                 x: &SMatrix<T, #input, BATCH>,
-                cache: &#cache<#args T, BATCH>,
-                delta_output: &SMatrix<T, #output, BATCH>,
+                cache: &mut #cache<#args T, BATCH>,
                 grads: &mut #gradients<#args T>,
             ) {
                 #[allow(unused_variables)]
                 let noise = #krate::Cache::noise(cache);
-                let #delta_last: SMatrix<T, #output, BATCH> = *delta_output;
                 #backward_parameters
             }
         }

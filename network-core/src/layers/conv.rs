@@ -245,12 +245,13 @@ impl<
     }
 
     /// `z = W ⋆ a_prev + b`.
-    fn pre_activation<const B: usize>(
+    fn pre_activation_into<const B: usize>(
         &self,
         a_prev: &SMatrix<T, IN, B>,
         _noise: Noise,
-    ) -> SMatrix<T, OUT, B> {
-        let mut z = SMatrix::<T, OUT, B>::zeros();
+        z: &mut SMatrix<T, OUT, B>,
+    ) {
+        z.fill(T::zero());
         let (w, b, x) = (self.w.as_slice(), self.b.as_slice(), a_prev.as_slice());
         #[cfg(vector_registers)]
         Self::with_scratch(|scratch| match scratch {
@@ -263,7 +264,6 @@ impl<
         });
         #[cfg(not(vector_registers))]
         conv2d_forward(&G::SHAPE, w, b, x, z.as_mut_slice());
-        z
     }
 
     /// `dC/dW = delta ⋆ a_prev` (a correlation of `delta` with the input),
@@ -298,13 +298,14 @@ impl<
     }
 
     /// `dC/da_prev`: the full convolution of `delta` with the kernels.
-    fn input_gradient<const B: usize>(
+    fn input_gradient_into<const B: usize>(
         &self,
         delta: &SMatrix<T, OUT, B>,
         _a_prev: &SMatrix<T, IN, B>,
         _noise: Noise,
-    ) -> SMatrix<T, IN, B> {
-        let mut grad = SMatrix::<T, IN, B>::zeros();
+        grad: &mut SMatrix<T, IN, B>,
+    ) {
+        grad.fill(T::zero());
         let (w, delta) = (self.w.as_slice(), delta.as_slice());
         #[cfg(vector_registers)]
         Self::with_scratch(|scratch| match scratch {
@@ -324,7 +325,6 @@ impl<
         });
         #[cfg(not(vector_registers))]
         conv2d_backward_input(&G::SHAPE, w, delta, grad.as_mut_slice());
-        grad
     }
 }
 

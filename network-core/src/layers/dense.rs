@@ -166,7 +166,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A> Layer<T, IN, OUT> for Dens
         self.init_with(scheme, rng);
     }
 
-    /// `z = W a_prev + b 1^T`.
+    /// `z = W a_prev + b 1^T`, built in the result (no zeroing first).
     #[inline]
     fn pre_activation<const B: usize>(
         &self,
@@ -174,6 +174,17 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A> Layer<T, IN, OUT> for Dens
         _noise: Noise,
     ) -> SMatrix<T, OUT, B> {
         self.affine(a_prev)
+    }
+
+    /// `z = W a_prev + b 1^T`.
+    #[inline]
+    fn pre_activation_into<const B: usize>(
+        &self,
+        a_prev: &SMatrix<T, IN, B>,
+        _noise: Noise,
+        z: &mut SMatrix<T, OUT, B>,
+    ) {
+        kernels::affine_into(&self.w, &self.b, a_prev, z);
     }
 
     /// `dC/dW = delta a_prev^T`, `dC/db = delta 1`.
@@ -190,13 +201,14 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A> Layer<T, IN, OUT> for Dens
 
     /// `W^T delta`.
     #[inline]
-    fn input_gradient<const B: usize>(
+    fn input_gradient_into<const B: usize>(
         &self,
         delta: &SMatrix<T, OUT, B>,
         _a_prev: &SMatrix<T, IN, B>,
         _noise: Noise,
-    ) -> SMatrix<T, IN, B> {
-        self.transposed_mul(delta)
+        grad: &mut SMatrix<T, IN, B>,
+    ) {
+        kernels::transposed_mul_into(&self.w, delta, grad);
     }
 }
 

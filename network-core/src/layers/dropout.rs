@@ -62,17 +62,16 @@ impl<T: Scalar, const N: usize, R: DropoutRate> Dropout<T, N, R> {
 
     /// `m ∘ v / (1 - p)`, with the mask of `noise`; `v` unchanged without a
     /// key.
-    fn masked<const B: usize>(v: &SMatrix<T, N, B>, noise: Noise) -> SMatrix<T, N, B> {
-        let mut out = *v;
+    fn masked<const B: usize>(v: &SMatrix<T, N, B>, noise: Noise, out: &mut SMatrix<T, N, B>) {
+        out.copy_from(v);
         if !noise.is_on() {
-            return out;
+            return;
         }
         let scale = Self::scale();
         for (i, value) in out.as_mut_slice().iter_mut().enumerate() {
             let kept = noise.bits24(i).is_some_and(|bits| bits < Self::KEEP_BELOW);
             *value = if kept { *value * scale } else { T::zero() };
         }
-        out
     }
 }
 
@@ -114,12 +113,13 @@ impl<T: Scalar, const N: usize, R: DropoutRate> Layer<T, N, N> for Dropout<T, N,
     fn init(&mut self, _scheme: InitScheme, _rng: &mut Rng) {}
 
     /// `z = m ∘ a_prev / (1 - p)` with a key, `a_prev` without.
-    fn pre_activation<const B: usize>(
+    fn pre_activation_into<const B: usize>(
         &self,
         a_prev: &SMatrix<T, N, B>,
         noise: Noise,
-    ) -> SMatrix<T, N, B> {
-        Self::masked(a_prev, noise)
+        z: &mut SMatrix<T, N, B>,
+    ) {
+        Self::masked(a_prev, noise, z);
     }
 
     fn parameter_gradients_into<const B: usize>(
@@ -131,13 +131,14 @@ impl<T: Scalar, const N: usize, R: DropoutRate> Layer<T, N, N> for Dropout<T, N,
     }
 
     /// `m ∘ delta / (1 - p)`, with the forward pass's mask.
-    fn input_gradient<const B: usize>(
+    fn input_gradient_into<const B: usize>(
         &self,
         delta: &SMatrix<T, N, B>,
         _a_prev: &SMatrix<T, N, B>,
         noise: Noise,
-    ) -> SMatrix<T, N, B> {
-        Self::masked(delta, noise)
+        grad: &mut SMatrix<T, N, B>,
+    ) {
+        Self::masked(delta, noise, grad);
     }
 }
 

@@ -131,15 +131,35 @@ pub trait Layer<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> + S
     /// activation, [`Activation::INIT`]), biases zero.
     fn init(&mut self, scheme: InitScheme, rng: &mut Rng);
 
-    /// `z = g(a_prev)`, the pre-activation of every column (sample). `noise`
-    /// is the key of a training pass ([`Noise::OFF`] at inference), which
-    /// only a random layer ([`Dropout`]) reads; the macro's table of kinds
-    /// says which kinds are random, so that the cache keeps the key.
+    /// Whether [`input_gradient_into`](Layer::input_gradient_into) reads
+    /// `a_prev` (max pooling routes `delta` by its input). When it does not,
+    /// the generated backward pass reuses the storage of `a_prev` in the
+    /// cache, and the layer is given whatever that storage holds then.
+    const BACKWARD_READS_INPUT: bool = false;
+
+    /// Writes `z = g(a_prev)`, the pre-activation of every column (sample),
+    /// into `z`, whatever `z` held. `noise` is the key of a training pass
+    /// ([`Noise::OFF`] at inference), which only a random layer
+    /// ([`Dropout`]) reads; the macro's table of kinds says which kinds are
+    /// random, so that the cache keeps the key.
+    fn pre_activation_into<const B: usize>(
+        &self,
+        a_prev: &SMatrix<T, IN, B>,
+        noise: Noise,
+        z: &mut SMatrix<T, OUT, B>,
+    );
+
+    /// [`Layer::pre_activation_into`], returning `z`.
+    #[inline]
     fn pre_activation<const B: usize>(
         &self,
         a_prev: &SMatrix<T, IN, B>,
         noise: Noise,
-    ) -> SMatrix<T, OUT, B>;
+    ) -> SMatrix<T, OUT, B> {
+        let mut z = SMatrix::zeros();
+        self.pre_activation_into(a_prev, noise, &mut z);
+        z
+    }
 
     /// Writes `dC/dtheta` (overwriting `grads`) from `delta = dC/dz` and the
     /// input `a_prev` of the forward pass, summed over the samples: `delta`
@@ -151,12 +171,28 @@ pub trait Layer<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> + S
         grads: &mut Self::Gradients,
     );
 
-    /// `dC/da_prev = (dz/da_prev)^T delta`: carries `delta = dC/dz` back to
-    /// the layer's input `a_prev`, for the forward pass made with `noise`.
+    /// Writes `dC/da_prev = (dz/da_prev)^T delta` into `grad`, whatever it
+    /// held: carries `delta = dC/dz` back to the layer's input `a_prev`, for
+    /// the forward pass made with `noise`. A layer reads `a_prev` only if
+    /// it says so ([`BACKWARD_READS_INPUT`](Layer::BACKWARD_READS_INPUT)).
+    fn input_gradient_into<const B: usize>(
+        &self,
+        delta: &SMatrix<T, OUT, B>,
+        a_prev: &SMatrix<T, IN, B>,
+        noise: Noise,
+        grad: &mut SMatrix<T, IN, B>,
+    );
+
+    /// [`Layer::input_gradient_into`], returning `dC/da_prev`.
+    #[inline]
     fn input_gradient<const B: usize>(
         &self,
         delta: &SMatrix<T, OUT, B>,
         a_prev: &SMatrix<T, IN, B>,
         noise: Noise,
-    ) -> SMatrix<T, IN, B>;
+    ) -> SMatrix<T, IN, B> {
+        let mut grad = SMatrix::zeros();
+        self.input_gradient_into(delta, a_prev, noise, &mut grad);
+        grad
+    }
 }

@@ -22,6 +22,8 @@ pub trait PoolGeometry: 'static {
 pub trait PoolKind: 'static {
     /// `"MaxPool"` or `"AvgPool"`.
     const NAME: &'static str;
+    /// Whether [`PoolKind::backward`] reads `x` (max pooling routes by it).
+    const READS_INPUT: bool;
     /// `z` from `x`, window by window.
     fn forward<T: Scalar>(shape: &Pool2dShape, x: &[T], z: &mut [T]);
     /// `dC/dx` from `x` and `delta = dC/dz` (overwriting `grad_x`).
@@ -35,6 +37,7 @@ pub struct Max;
 
 impl PoolKind for Max {
     const NAME: &'static str = "MaxPool";
+    const READS_INPUT: bool = true;
     fn forward<T: Scalar>(shape: &Pool2dShape, x: &[T], z: &mut [T]) {
         max_pool2d_forward(shape, x, z);
     }
@@ -49,6 +52,7 @@ pub struct Average;
 
 impl PoolKind for Average {
     const NAME: &'static str = "AvgPool";
+    const READS_INPUT: bool = false;
     fn forward<T: Scalar>(shape: &Pool2dShape, x: &[T], z: &mut [T]) {
         avg_pool2d_forward(shape, x, z);
     }
@@ -144,15 +148,17 @@ impl<T: Scalar, const IN: usize, const OUT: usize, G: PoolGeometry, M: PoolKind>
 
     fn init(&mut self, _scheme: InitScheme, _rng: &mut Rng) {}
 
+    const BACKWARD_READS_INPUT: bool = M::READS_INPUT;
+
     /// `z[c, y, x] = max` (or mean) of the window at `(y s_h, x s_w)`.
-    fn pre_activation<const B: usize>(
+    fn pre_activation_into<const B: usize>(
         &self,
         a_prev: &SMatrix<T, IN, B>,
         _noise: Noise,
-    ) -> SMatrix<T, OUT, B> {
-        let mut z = SMatrix::<T, OUT, B>::zeros();
+        z: &mut SMatrix<T, OUT, B>,
+    ) {
+        z.fill(T::zero());
         M::forward(&G::SHAPE, a_prev.as_slice(), z.as_mut_slice());
-        z
     }
 
     fn parameter_gradients_into<const B: usize>(
@@ -165,20 +171,20 @@ impl<T: Scalar, const IN: usize, const OUT: usize, G: PoolGeometry, M: PoolKind>
 
     /// Max: `delta` routed to each window's first maximum; average: spread
     /// evenly over the window.
-    fn input_gradient<const B: usize>(
+    fn input_gradient_into<const B: usize>(
         &self,
         delta: &SMatrix<T, OUT, B>,
         a_prev: &SMatrix<T, IN, B>,
         _noise: Noise,
-    ) -> SMatrix<T, IN, B> {
-        let mut grad = SMatrix::<T, IN, B>::zeros();
+        grad: &mut SMatrix<T, IN, B>,
+    ) {
+        grad.fill(T::zero());
         M::backward(
             &G::SHAPE,
             a_prev.as_slice(),
             delta.as_slice(),
             grad.as_mut_slice(),
         );
-        grad
     }
 }
 

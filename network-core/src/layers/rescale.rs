@@ -367,12 +367,13 @@ impl<T: Scalar, const N: usize, F> Layer<T, N, N> for Rescale<T, N, F> {
 
     /// `z_i = (x_i - offset_i) scale_i`.
     #[inline]
-    fn pre_activation<const B: usize>(
+    fn pre_activation_into<const B: usize>(
         &self,
         a_prev: &SMatrix<T, N, B>,
         _noise: Noise,
-    ) -> SMatrix<T, N, B> {
-        let mut z = *a_prev;
+        z: &mut SMatrix<T, N, B>,
+    ) {
+        z.copy_from(a_prev);
         for mut column in z.column_iter_mut() {
             for ((v, &offset), &scale) in column
                 .iter_mut()
@@ -382,7 +383,6 @@ impl<T: Scalar, const N: usize, F> Layer<T, N, N> for Rescale<T, N, F> {
                 *v = (*v - offset) * scale;
             }
         }
-        z
     }
 
     fn parameter_gradients_into<const B: usize>(
@@ -395,19 +395,19 @@ impl<T: Scalar, const N: usize, F> Layer<T, N, N> for Rescale<T, N, F> {
 
     /// `dC/dx_i = scale_i delta_i`.
     #[inline]
-    fn input_gradient<const B: usize>(
+    fn input_gradient_into<const B: usize>(
         &self,
         delta: &SMatrix<T, N, B>,
         _a_prev: &SMatrix<T, N, B>,
         _noise: Noise,
-    ) -> SMatrix<T, N, B> {
-        let mut grad = *delta;
+        grad: &mut SMatrix<T, N, B>,
+    ) {
+        grad.copy_from(delta);
         for mut column in grad.column_iter_mut() {
             for (g, &scale) in column.iter_mut().zip(self.statistics.column(1).iter()) {
                 *g *= scale;
             }
         }
-        grad
     }
 }
 
