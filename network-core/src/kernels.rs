@@ -35,6 +35,15 @@ pub(crate) use blocked::MultiplyAdd;
 #[cfg(all(vector_registers, not(fma_compiled_in)))]
 pub(crate) use blocked::Unfused;
 
+/// A matrix of zeros from an array expression, which the compiler writes
+/// in place: with nalgebra's `zeros`, the generated `Cache::zeroed` of the
+/// Cortex-M4's calibration network built the whole cache (4,352 bytes) in
+/// its own frame and then copied it out.
+#[inline(always)]
+pub fn zeros<T: Scalar, const R: usize, const C: usize>() -> SMatrix<T, R, C> {
+    SMatrix::from_array_storage(ArrayStorage([[T::zero(); R]; C]))
+}
+
 /// `z = W a_prev + b 1^T`: the affine map of every column (sample).
 #[inline]
 pub fn affine<T: Scalar, const OUT: usize, const IN: usize, const B: usize>(

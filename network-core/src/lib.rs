@@ -142,12 +142,5 @@ pub mod __private {
     /// user's token.
     pub const fn hidden_activation<A: crate::HiddenActivation>() {}
 
-    /// A matrix of zeros from an array expression, which the compiler
-    /// writes in place: with nalgebra's `zeros`, the generated
-    /// `Cache::zeroed` of the Cortex-M4's calibration network built the
-    /// whole cache (4,352 bytes) in its own frame and then copied it out.
-    #[inline(always)]
-    pub fn zeros<T: crate::Scalar, const R: usize, const C: usize>() -> SMatrix<T, R, C> {
-        SMatrix::from_array_storage(nalgebra::ArrayStorage([[T::zero(); R]; C]))
-    }
+    pub use crate::kernels::zeros;
 }

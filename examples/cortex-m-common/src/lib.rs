@@ -90,7 +90,7 @@ pub fn train_xor(epochs: u32, report_every: u32, counter: &InstructionCounter) -
             instructions = counted.saturating_add(instructions);
         }
         if epoch % report_every == 0 {
-            hprintln!("xor   epoch {:5}  loss {}", epoch, Micros(loss));
+            hprintln!("xor   epoch {:5}  loss {}", epoch, Fixed(loss, 6));
         }
         if !finite {
             hprintln!("xor   a gradient is not finite");
@@ -339,23 +339,59 @@ pub fn stack_peak() -> usize {
     top as usize - word as usize
 }
 
-/// Prints a loss with six decimals using integer formatting only: core's
-/// float formatting (`{:.6}` of an `f32`) would add about 10 KB of flash to
-/// the XOR-only firmware.
-pub struct Micros(pub f32);
+/// A number, `.0`, printed with `.1` decimals (rounded to nearest, a `-`
+/// before a negative one) using integer formatting only: core's float
+/// formatting would add about 10 KB of flash, and its frames about 2.5 KB
+/// of stack, to a firmware. Right-aligned in a width (`{:7}`), as
+/// `{:7.2}` would be; values whose scaled magnitude does not fit a `u32`
+/// print as `out of range`.
+/// One function for every number of decimals (a const parameter made a copy
+/// of it per count).
+pub struct Fixed(pub f32, pub u32);
 
-impl fmt::Display for Micros {
+impl fmt::Display for Fixed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let value = self.0;
-        if !(0.0..4000.0).contains(&value) {
-            return f.write_str(if value.is_nan() {
-                "NaN"
-            } else {
-                "out of range"
-            });
+        let Fixed(value, decimals) = *self;
+        if value.is_nan() {
+            return f.write_str("NaN");
         }
-        let micros = (value * 1e6 + 0.5) as u32;
-        write!(f, "{}.{:06}", micros / 1_000_000, micros % 1_000_000)
+        // 10^decimals is exact in f32 up to 10^10.
+        let decimals = decimals.min(9);
+        let scale = (0..decimals).fold(1.0f32, |scale, _| scale * 10.0);
+        let scaled = value.abs() * scale + 0.5;
+        // `u32::MAX as f32` rounds up to 2^32, which does not fit (nor does
+        // infinity; NaN was printed above).
+        if scaled >= 4_294_967_040.0 {
+            return f.write_str("out of range");
+        }
+        let mut scaled = scaled as u32;
+        let negative = value < 0.0 && scaled > 0;
+        // The digits from the last, then the sign: no integer formatting
+        // either, which keeps the XOR firmware as small as it was.
+        let mut text = [b' '; 16];
+        let mut start = text.len();
+        let mut digits = 0;
+        while digits <= decimals || scaled > 0 {
+            if digits == decimals && decimals > 0 {
+                start -= 1;
+                text[start] = b'.';
+            }
+            start -= 1;
+            text[start] = b'0' + (scaled % 10) as u8;
+            scaled /= 10;
+            digits += 1;
+        }
+        if negative {
+            start -= 1;
+            text[start] = b'-';
+        }
+        // Right-aligned in the width, as a number is; ASCII, one character
+        // at a time (no UTF-8 check to link).
+        let width = f.width().unwrap_or(0).min(text.len());
+        let start = start.min(text.len() - width);
+        text[start..]
+            .iter()
+            .try_for_each(|&byte| fmt::Write::write_char(f, char::from(byte)))
     }
 }
 

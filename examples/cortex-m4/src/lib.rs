@@ -7,7 +7,7 @@
 #![no_std]
 
 pub use network_cortex_m_common::{
-    InstructionCounter, Micros, Xor, exit, paint_stack, stack_peak, train_xor, valid, xor_correct,
+    Fixed, InstructionCounter, Xor, exit, paint_stack, stack_peak, train_xor, valid, xor_correct,
     xor_firmware, xor_inputs,
 };
 

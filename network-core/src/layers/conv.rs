@@ -88,7 +88,7 @@ impl<
 
     /// A layer whose parameters are all zero.
     pub fn zeros() -> Self {
-        Self::new(SMatrix::zeros(), SVector::zeros())
+        Self::new(crate::kernels::zeros(), crate::kernels::zeros())
     }
 
     /// Runs `pass` with the scratch of one pass, on the stack:
@@ -200,8 +200,8 @@ impl<T: Scalar, const K: usize, const C: usize> ConvGradients<T, K, C> {
     /// All-zero gradients.
     pub fn zeros() -> Self {
         ConvGradients {
-            w: SMatrix::zeros(),
-            b: SVector::zeros(),
+            w: crate::kernels::zeros(),
+            b: crate::kernels::zeros(),
         }
     }
 }

@@ -38,7 +38,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A> Dense<T, IN, OUT, A> {
 
     /// A layer whose parameters are all zero.
     pub fn zeros() -> Self {
-        Self::new(SMatrix::zeros(), SVector::zeros())
+        Self::new(crate::kernels::zeros(), crate::kernels::zeros())
     }
 
     /// Draws the weights from `scheme` (fan-in `IN`, fan-out `OUT`) and zeroes
@@ -122,8 +122,8 @@ impl<T: Scalar, const IN: usize, const OUT: usize> DenseGradients<T, IN, OUT> {
     /// All-zero gradients.
     pub fn zeros() -> Self {
         DenseGradients {
-            w: SMatrix::zeros(),
-            b: SVector::zeros(),
+            w: crate::kernels::zeros(),
+            b: crate::kernels::zeros(),
         }
     }
 

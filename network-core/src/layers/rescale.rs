@@ -357,7 +357,7 @@ impl<T: Scalar, const N: usize, F> Layer<T, N, N> for Rescale<T, N, F> {
     type Gradients = NoGradients;
 
     fn zeroed() -> Self {
-        Self::new(SMatrix::zeros())
+        Self::new(crate::kernels::zeros())
     }
 
     /// Not fitted yet: the identity.

@@ -8,7 +8,7 @@
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use network::prelude::*;
-use network_cortex_m4::{Micros, exit, paint_stack, stack_peak, valid};
+use network_cortex_m4::{Fixed, exit, paint_stack, stack_peak, valid};
 
 network! {
     /// 3 axes x 32 readings in, two motions out (122 parameters).
@@ -51,7 +51,7 @@ fn main() -> ! {
                 hprintln!(
                     "conv  epoch {:3}  loss {}",
                     stats.epoch,
-                    Micros(stats.train_loss as f32)
+                    Fixed(stats.train_loss as f32, 6)
                 );
             }
             Control::Continue

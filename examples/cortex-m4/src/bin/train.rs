@@ -17,13 +17,17 @@ use cortex_m_semihosting::hprintln;
 use network::prelude::*;
 use network::serialize::{from_bytes, serialized_size, to_bytes};
 use network_cortex_m4::{
-    CPU_HZ, Calibration, CalibrationGradients, InstructionCounter, XOR_IN_FLASH, adc_reading,
-    calibration_input, calibration_max_error, calibration_samples, celsius_of_output, exit,
-    paint_stack, stack_peak, train_xor, valid, xor_correct, xor_inputs,
+    CPU_HZ, Calibration, CalibrationGradients, Fixed, InstructionCounter, XOR_IN_FLASH,
+    adc_reading, calibration_input, calibration_max_error, calibration_samples, celsius_of_output,
+    exit, paint_stack, stack_peak, train_xor, valid, xor_correct, xor_inputs,
 };
 
 const CALIBRATION_EPOCHS: usize = 6000;
 const CALIBRATION_TARGET: f32 = 0.5;
+/// The calibration's loss is kept every this many epochs.
+const LOSS_EVERY: usize = 500;
+/// The losses kept: every [`LOSS_EVERY`] epochs and at the last.
+type Losses = [f32; CALIBRATION_EPOCHS / LOSS_EVERY + 1];
 
 #[entry]
 fn main() -> ! {
@@ -41,35 +45,29 @@ fn main() -> ! {
         xor.instructions_per_epoch()
     );
 
-    let (calibration, max_error) = train_calibration();
+    let (calibration, max_error, losses) = train_calibration();
+    for (i, loss) in losses.iter().enumerate() {
+        let epoch = (i * LOSS_EVERY).min(CALIBRATION_EPOCHS - 1);
+        hprintln!("calib epoch {:5}  loss {}", epoch, Fixed(*loss, 8));
+    }
     let calibration_ok = max_error < CALIBRATION_TARGET;
     hprintln!(
-        "calib max error {:.3} C from -20 to 80 C (target < {} C)",
-        max_error,
-        CALIBRATION_TARGET
+        "calib max error {} C from -20 to 80 C (target < {} C)",
+        Fixed(max_error, 3),
+        Fixed(CALIBRATION_TARGET, 1)
     );
     for celsius in [-20.0, 0.0, 25.0, 50.0, 80.0] {
         let adc = adc_reading(celsius);
         let predicted = celsius_of_output(calibration.forward(&[calibration_input(adc)])[0]);
         hprintln!(
-            "calib adc {:4} -> {:7.2} C (true {:6.1} C)",
-            adc,
-            predicted,
-            celsius
+            "calib adc {:4} -> {:7} C (true {:6} C)",
+            Fixed(adc, 0),
+            Fixed(predicted, 2),
+            Fixed(celsius, 1)
         );
     }
 
-    let mut buffer = [0u8; serialized_size::<f32, Calibration>()];
-    let mut restored = Calibration::<f32>::zeroed();
-    let serialise_ok = to_bytes(&calibration, &mut buffer) == Ok(buffer.len())
-        && from_bytes(&mut restored, &buffer).is_ok()
-        && bits_equal(&restored, &calibration)
-        && from_bytes(&mut restored, &buffer[..buffer.len() - 1]).is_err();
-    hprintln!(
-        "bytes {} bytes round-trip: {}",
-        buffer.len(),
-        if serialise_ok { "ok" } else { "FAILED" }
-    );
+    let serialise_ok = round_trip(&calibration);
 
     let flash_ok = xor_correct(&XOR_IN_FLASH.forward(&xor_inputs())) == 4;
     hprintln!(
@@ -91,9 +89,32 @@ fn main() -> ! {
     exit(success)
 }
 
+/// Round-trips the calibration through `to_bytes` / `from_bytes` in a
+/// stack buffer, and checks that a truncated copy is refused. Not inlined,
+/// so that its buffer and copy are not in the training's frame.
+#[inline(never)]
+fn round_trip(calibration: &Calibration<f32>) -> bool {
+    let mut buffer = [0u8; serialized_size::<f32, Calibration>()];
+    let mut restored = Calibration::<f32>::zeroed();
+    let ok = to_bytes(calibration, &mut buffer) == Ok(buffer.len())
+        && from_bytes(&mut restored, &buffer).is_ok()
+        && bits_equal(&restored, calibration)
+        && from_bytes(&mut restored, &buffer[..buffer.len() - 1]).is_err();
+    hprintln!(
+        "bytes {} bytes round-trip: {}",
+        buffer.len(),
+        if ok { "ok" } else { "FAILED" }
+    );
+    ok
+}
+
 /// Trains the calibration network in full batches of 32 with Adam and a
-/// cosine learning-rate schedule; returns it and its largest error.
-fn train_calibration() -> (Calibration<f32>, f32) {
+/// cosine learning-rate schedule; returns it, its largest error and its
+/// loss every [`LOSS_EVERY`] epochs and at the last. Not inlined, and
+/// printing nothing, so that its frame is the training's alone and no
+/// formatter's frame sits on top of it.
+#[inline(never)]
+fn train_calibration() -> (Calibration<f32>, f32, Losses) {
     let data = calibration_samples();
     let mut order = [0usize; 32];
     let mut net = Calibration::<f32>::random(1);
@@ -105,6 +126,7 @@ fn train_calibration() -> (Calibration<f32>, f32) {
             min_learning_rate: 0.0,
         }),
     ));
+    let mut losses = [f32::NAN; CALIBRATION_EPOCHS / LOSS_EVERY + 1];
     let fitted = trainer.fit(
         &mut net,
         &mut adam,
@@ -112,22 +134,20 @@ fn train_calibration() -> (Calibration<f32>, f32) {
         &data[..],
         &mut order,
         |stats, _| {
-            if stats.epoch % 500 == 0 || stats.epoch + 1 == stats.epochs {
-                hprintln!(
-                    "calib epoch {:5}  loss {:.8}",
-                    stats.epoch,
-                    stats.train_loss
-                );
+            if stats.epoch % LOSS_EVERY == 0 || stats.epoch + 1 == stats.epochs {
+                losses[stats.epoch.div_ceil(LOSS_EVERY)] = stats.train_loss as f32;
             }
             Control::Continue
         },
     );
     if let Err(error) = fitted {
-        hprintln!("calib training failed: {}", error);
-        return (net, f32::INFINITY);
+        // Not `{error}`: its `Display` would link float formatting.
+        let _ = error;
+        hprintln!("calib training failed (a non-finite loss or update)");
+        return (net, f32::INFINITY, losses);
     }
     let max_error = calibration_max_error(&net);
-    (net, max_error)
+    (net, max_error, losses)
 }
 
 fn bits_equal<N: Parameters<f32>>(a: &N, b: &N) -> bool {
