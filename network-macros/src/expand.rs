@@ -436,43 +436,43 @@ fn cache_struct(n: &Names) -> TokenStream {
     }
 }
 
-/// The forward steps `z_l = W_l a_(l-1) + b_l`, `a_l = f_l(z_l)`, as typed
-/// lets; a random layer draws from `noise` (in scope where they are used).
-fn forward_steps(n: &Names) -> TokenStream {
+/// How [`forward_steps`] keeps each `z_l` and `a_l`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// As typed lets (inference, and the by-value training pass).
+    Lets,
+    /// In the fields of `cache` (`forward_cache_into`).
+    InCache,
+}
+
+/// The forward steps `z_l = W_l a_(l-1) + b_l`, `a_l = f_l(z_l)`, kept as
+/// `keep` says; a random layer draws from `noise` (in scope where they are
+/// used).
+fn forward_steps(n: &Names, keep: Keep) -> TokenStream {
     let krate = n.krate;
     let steps = n.layers().map(|(l, layer, _, outputs)| {
         let (z, a) = (format_ident!("z{}", l), format_ident!("a{}", l));
-        let prev = if l == 1 {
-            quote!(x)
-        } else {
-            let a = Names::activation_name(l - 1);
-            quote!(&#a)
-        };
+        let prev = Names::activation_name(l - 1);
         let (field, activation) = (&layer.name, n.activation(l));
-        quote! {
-            let #z: SMatrix<T, #outputs, BATCH> = self.#field.pre_activation(#prev, noise.for_layer(#l));
-            let #a: SMatrix<T, #outputs, BATCH> = <#activation as #krate::Activation>::forward(&#z);
-        }
-    });
-    quote!(#(#steps)*)
-}
-
-/// The forward steps of a training pass, written into the fields of
-/// `cache`: `z_l = W_l a_(l-1) + b_l`, `a_l = f_l(z_l)`.
-fn forward_into_steps(n: &Names) -> TokenStream {
-    let krate = n.krate;
-    let steps = n.layers().map(|(l, layer, _, _)| {
-        let (z, a) = (format_ident!("z{}", l), format_ident!("a{}", l));
-        let prev = if l == 1 {
-            quote!(x)
-        } else {
-            let a = Names::activation_name(l - 1);
-            quote!(&cache.#a)
-        };
-        let (field, activation) = (&layer.name, n.activation(l));
-        quote! {
-            self.#field.pre_activation_into(#prev, noise.for_layer(#l), &mut cache.#z);
-            <#activation as #krate::Activation>::forward_into(&cache.#z, &mut cache.#a);
+        match keep {
+            Keep::Lets => {
+                let prev = if l == 1 { quote!(x) } else { quote!(&#prev) };
+                quote! {
+                    let #z: SMatrix<T, #outputs, BATCH> = self.#field.pre_activation(#prev, noise.for_layer(#l));
+                    let #a: SMatrix<T, #outputs, BATCH> = <#activation as #krate::Activation>::forward(&#z);
+                }
+            }
+            Keep::InCache => {
+                let prev = if l == 1 {
+                    quote!(x)
+                } else {
+                    quote!(&cache.#prev)
+                };
+                quote! {
+                    self.#field.pre_activation_into(#prev, noise.for_layer(#l), &mut cache.#z);
+                    <#activation as #krate::Activation>::forward_into(&cache.#z, &mut cache.#a);
+                }
+            }
         }
     });
     quote!(#(#steps)*)
@@ -746,9 +746,9 @@ fn network_impl(n: &Names) -> TokenStream {
     let output_activation = n.activation(layers);
     let fields: Vec<_> = net.layers.iter().map(|layer| &layer.name).collect();
     let activations = &n.activations;
-    let forward = forward_steps(n);
+    let forward = forward_steps(n, Keep::Lets);
     let a_last = format_ident!("a{}", layers);
-    let forward_into = forward_into_steps(n);
+    let forward_into = forward_steps(n, Keep::InCache);
     let random = n.random();
     let mut cache_fields: Vec<_> = (1..=layers)
         .flat_map(|l| [format_ident!("z{}", l), format_ident!("a{}", l)])
