@@ -11,7 +11,7 @@ use syn::GenericParam;
 use syn::spanned::Spanned;
 
 use crate::kinds::Emit;
-use crate::validate::{Layer, Net, Size};
+use crate::validate::{Hoisted, Layer, Net, Size};
 
 /// Names and token fragments shared by every generated item.
 struct Names<'a> {
@@ -45,7 +45,9 @@ pub fn expand(net: &Net) -> TokenStream {
     let geometries = geometries(&names);
     let hidden_activations = hidden_activations(&names);
     let krate = &net.krate;
+    let hoisted = hoisted(net);
     quote! {
+        #hoisted
         #geometries
         #network_struct
         #gradients_struct
@@ -158,6 +160,24 @@ impl<'a> Names<'a> {
         self.net.layers.iter().any(|layer| layer.kind.random)
     }
 
+    /// Whether one of layer `l`'s sizes that must be at least 1 is 0 (see
+    /// [`Emit::zero`]).
+    fn zero(&self, l: usize) -> TokenStream {
+        let checked = self.net.layers[l - 1]
+            .sizes
+            .iter()
+            .filter_map(|size| match size {
+                Size::Hoisted(ident, _) => self
+                    .net
+                    .hoisted
+                    .iter()
+                    .any(|h| h.ident == *ident && h.zero.is_some())
+                    .then_some(ident),
+                _ => None,
+            });
+        quote!((false #(|| #checked == 0)*))
+    }
+
     /// What layer `l`'s kind writes its types and items from.
     fn emit(&self, l: usize) -> Emit<'_> {
         let layer = &self.net.layers[l - 1];
@@ -172,6 +192,7 @@ impl<'a> Names<'a> {
             reals: &layer.reals,
             geometry: &self.geometries[l - 1],
             name: &layer.name,
+            zero: self.zero(l),
         }
     }
 }
@@ -765,6 +786,7 @@ fn architecture(n: &Names) -> String {
     let size = |size: &Size| match size {
         Size::Literal(value, _) => value.to_string(),
         Size::Path(tokens) | Size::Block(tokens) | Size::Computed(tokens) => tokens.to_string(),
+        Size::Hoisted(_, text) => text.clone(),
     };
     let dims: Vec<String> = n.net.input.dims().into_iter().map(size).collect();
     let mut text = match dims.as_slice() {
@@ -844,6 +866,28 @@ fn geometries(n: &Names) -> TokenStream {
             #vis struct #geometry;
             #items
         });
+    }
+    out
+}
+
+/// The const items of the sizes written as paths or blocks, each spanned on
+/// the user's tokens, and the assertion that each is at least 1 (where 0
+/// is not allowed), spanned the same way.
+fn hoisted(net: &Net) -> TokenStream {
+    let mut out = TokenStream::new();
+    for Hoisted { ident, value, zero } in &net.hoisted {
+        let span = value.span();
+        out.extend(quote_spanned! {span=>
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals, unused_braces)]
+            const #ident: usize = #value;
+        });
+        if let Some(message) = zero {
+            let ident = Ident::new(&ident.to_string(), span);
+            out.extend(quote_spanned! {span=>
+                const _: () = ::core::assert!(#ident > 0, "{}", #message);
+            });
+        }
     }
     out
 }
