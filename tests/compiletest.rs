@@ -51,6 +51,34 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "one error, then rustc's \"erroneous constant encountered\" note (not an error) on the same token: rustc adds it wherever a failed constant is used",
     ),
     (
+        "loss-zero-batch.stderr",
+        "one error, checked after monomorphization: rustc adds an \"erroneous constant\" note and a \"while instantiating\" note on the user's call, and names the instance in full",
+    ),
+    (
+        "loss-and-gradients-zero-batch.stderr",
+        "one error, checked after monomorphization: rustc adds an \"erroneous constant\" note and a \"while instantiating\" note on the user's call, and names the instance in full",
+    ),
+    (
+        "forward-train-zero-batch.stderr",
+        "one error, checked after monomorphization: rustc adds an \"erroneous constant\" note and a \"while instantiating\" note on the user's call, and names the instance in full",
+    ),
+    (
+        "generic-instantiated-zero.stderr",
+        "one error, checked after monomorphization: rustc adds an \"erroneous constant\" note and a \"while instantiating\" note on the user's call, and names the instance in full",
+    ),
+    (
+        "optimizer-sgd-other-gradients.stderr",
+        "open (3): rustc's help that the gradients are another network's, with that network's invocation, and the bound's source",
+    ),
+    (
+        "optimizer-momentum-other-gradients.stderr",
+        "open (3): rustc's help that the gradients are another network's, with that network's invocation, and the bound's source",
+    ),
+    (
+        "optimizer-rmsprop-other-gradients.stderr",
+        "open (3): rustc's help that the gradients are another network's, with that network's invocation, and the bound's source",
+    ),
+    (
         "activation-not-implemented.stderr",
         "open (1): one error per generated item",
     ),

@@ -261,6 +261,8 @@ fn gradients_struct(n: &Names) -> TokenStream {
 
         #parameters_impl
 
+        impl<#impl_params T: #krate::Scalar> #krate::GradientsOf<#name<#args T>> for #gradients<#args T> {}
+
         impl<#impl_params T: #krate::Scalar> #krate::Gradients<T> for #gradients<#args T> {
             fn zeros() -> Self {
                 #gradients { #(#zeros)* }
@@ -477,8 +479,32 @@ fn inherent_impl(n: &Names) -> TokenStream {
     let output_activation = n.activation(net.layers.len());
     let layers = net.layers.len();
     let this = quote!(<Self as #krate::Network<T, #input, #output>>);
+    let generic_sizes = net.generic_sizes.iter().map(|(size, message)| {
+        let span = size.span();
+        quote_spanned! {span=> ::core::assert!(#size > 0, "{}", #message); }
+    });
+    let batch = |method: &str| {
+        let message = format!(
+            "`{method}` was given a batch of 0 samples: a batch needs at least one column, one per sample"
+        );
+        let span = name.span();
+        quote_spanned!(span=> const { ::core::assert!(BATCH > 0, "{}", #message) };)
+    };
+    let positive = positive_sizes(name);
+    let (batch_loss, batch_gradients, batch_gradients_with) = (
+        batch("loss"),
+        batch("loss_and_gradients"),
+        batch("loss_and_gradients_with"),
+    );
+    let (batch_train, batch_train_with) = (batch("forward_train"), batch("forward_train_with"));
     quote! {
         impl<#impl_params T: #krate::Scalar> #name<#args T> {
+            /// Every size that a const parameter gives is at least 1:
+            /// evaluated (and a compile error if not) wherever the network
+            /// is built or run.
+            #[doc(hidden)]
+            pub const __SIZES_ARE_POSITIVE: () = { #(#generic_sizes)* };
+
             /// The number of inputs per sample.
             pub const INPUTS: usize = #input;
             /// The number of outputs per sample.
@@ -492,11 +518,13 @@ fn inherent_impl(n: &Names) -> TokenStream {
             /// each layer's activation suits, zero biases); the same seed gives
             /// bit-identical weights.
             pub fn random(seed: u64) -> Self {
+                #positive
                 #this::random(seed)
             }
 
             /// A network whose parameters are all zero.
             pub fn zeroed() -> Self {
+                #positive
                 #this::zeroed()
             }
 
@@ -531,7 +559,8 @@ fn inherent_impl(n: &Names) -> TokenStream {
             where
                 Self: #krate::Deterministic,
             {
-                x.with_matrix(|x| #this::forward_train(self, x))
+
+                #batch_train                x.with_matrix(|x| #this::forward_train(self, x))
             }
 
             /// The training forward pass, its dropout masks drawn from `rng`
@@ -541,7 +570,8 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 x: &X,
                 rng: &mut #krate::Rng,
             ) -> #cache<#args T, BATCH> {
-                x.with_matrix(|x| #this::forward_train_with(self, x, rng))
+
+                #batch_train_with                x.with_matrix(|x| #this::forward_train_with(self, x, rng))
             }
 
             /// Back-propagates `grad_output = dC/da_L` for the samples `x` the
@@ -553,6 +583,7 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 cache: &#cache<#args T, BATCH>,
                 grad_output: &Y,
             ) -> (#gradients<#args T>, #krate::__private::SMatrix<T, #input, BATCH>) {
+
                 x.with_matrix(|x| grad_output.with_matrix(|g| #this::backward(self, x, cache, g)))
             }
 
@@ -564,7 +595,8 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 X: #krate::Samples<T, #input, BATCH>,
                 Y: #krate::Targets<T, #output, BATCH>,
             {
-                x.with_matrix(|x| targets.with_matrix(|t| #this::loss::<L, BATCH>(self, x, t)))
+
+                #batch_loss                x.with_matrix(|x| targets.with_matrix(|t| #this::loss::<L, BATCH>(self, x, t)))
             }
 
             /// One forward and backward pass: writes the gradients of the mean
@@ -582,7 +614,8 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 X: #krate::Samples<T, #input, BATCH>,
                 Y: #krate::Targets<T, #output, BATCH>,
             {
-                x.with_matrix(|x| {
+
+                #batch_gradients                x.with_matrix(|x| {
                     targets.with_matrix(|t| #this::loss_and_gradients::<L, BATCH>(self, x, t, grads))
                 })
             }
@@ -601,12 +634,21 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 X: #krate::Samples<T, #input, BATCH>,
                 Y: #krate::Targets<T, #output, BATCH>,
             {
-                x.with_matrix(|x| {
+
+                #batch_gradients_with                x.with_matrix(|x| {
                     targets.with_matrix(|t| #this::loss_and_gradients_with::<L, BATCH>(self, x, t, grads, rng))
                 })
             }
         }
     }
+}
+
+/// `let () = Self::__SIZES_ARE_POSITIVE;`, spanned on the network's name:
+/// the assertion that every size a const parameter gives is at least 1,
+/// evaluated for the parameters the caller chose.
+fn positive_sizes(name: &Ident) -> TokenStream {
+    let span = name.span();
+    quote_spanned!(span=> let () = Self::__SIZES_ARE_POSITIVE;)
 }
 
 fn network_impl(n: &Names) -> TokenStream {
@@ -620,6 +662,7 @@ fn network_impl(n: &Names) -> TokenStream {
         ..
     } = n;
     let name = &net.name;
+    let positive = positive_sizes(name);
     let (input, output) = (n.input(), n.output());
     let layers = net.layers.len();
     let output_activation = n.activation(layers);
@@ -686,10 +729,12 @@ fn network_impl(n: &Names) -> TokenStream {
             type Cache<const BATCH: usize> = #cache<#args T, BATCH>;
 
             fn zeroed() -> Self {
+                #positive
                 #name { #(#fields: #layer_traits::zeroed(),)* }
             }
 
             fn init(&mut self, rng: &mut #krate::Rng) {
+                #positive
                 #(#layer_traits::init(&mut self.#fields, <#activations as #krate::Activation>::INIT, rng);)*
             }
 
@@ -697,6 +742,7 @@ fn network_impl(n: &Names) -> TokenStream {
                 &self,
                 x: &SMatrix<T, #input, BATCH>,
             ) -> SMatrix<T, #output, BATCH> {
+                #positive
                 let noise = #krate::Noise::OFF;
                 #forward
                 #a_last
@@ -707,6 +753,7 @@ fn network_impl(n: &Names) -> TokenStream {
                 x: &SMatrix<T, #input, BATCH>,
                 noise: #krate::Noise,
             ) -> #cache<#args T, BATCH> {
+                #positive
                 #forward
                 #cache { #(#cache_fields,)* }
             }

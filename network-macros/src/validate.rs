@@ -35,6 +35,9 @@ pub struct Net {
     pub layers: Vec<Layer>,
     /// The const items of the sizes written as paths or blocks.
     pub hoisted: Vec<Hoisted>,
+    /// The sizes that name a const parameter and must be at least 1, with
+    /// the message if one is 0: asserted where the network is instantiated.
+    pub generic_sizes: Vec<(TokenStream, String)>,
 }
 
 /// A size the user wrote as a const item or a `{ const expression }`,
@@ -57,9 +60,15 @@ fn hoist(
     (net, layer, index): (&Ident, &str, usize),
     params: &[Ident],
     zero: Option<String>,
-    hoisted: &mut Vec<Hoisted>,
+    (hoisted, generic): (&mut Vec<Hoisted>, &mut Vec<(TokenStream, String)>),
 ) -> Size {
-    if !matches!(size, Size::Path(_) | Size::Block(_)) || size.mentions(params).is_some() {
+    if !matches!(size, Size::Path(_) | Size::Block(_)) {
+        return size;
+    }
+    if size.mentions(params).is_some() {
+        if let Some(zero) = zero {
+            generic.push((size.to_token_stream(), zero));
+        }
         return size;
     }
     let text = size.text();
@@ -216,13 +225,20 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
         })
         .collect();
     let mut hoisted = Vec::new();
+    let mut generic_sizes = Vec::new();
     let input = input.map(|input| {
         input.map_dims(|i, dim| {
             let zero = format!(
                 "`input` has zero width: `{}` is 0, but the input needs at least 1 value in each dimension",
                 dim.text()
             );
-            hoist(dim, (&name, "input", i), &params, Some(zero), &mut hoisted)
+            hoist(
+                dim,
+                (&name, "input", i),
+                &params,
+                Some(zero),
+                (&mut hoisted, &mut generic_sizes),
+            )
         })
     });
     // The shape so far (unknown after an error), and what gave it.
@@ -293,7 +309,13 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
                         kind.name
                     )),
                 };
-                hoist(size, (&name, &layer_name, i), &params, zero, &mut hoisted)
+                hoist(
+                    size,
+                    (&name, &layer_name, i),
+                    &params,
+                    zero,
+                    (&mut hoisted, &mut generic_sizes),
+                )
             })
             .collect();
         let rule = Rule {
@@ -347,6 +369,7 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
             input,
             layers,
             hoisted,
+            generic_sizes,
         }),
         (None, None) => Err(syn::Error::new_spanned(&name, "network has no input")),
     }
