@@ -79,6 +79,10 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "open (3): rustc's help that the gradients are another network's, with that network's invocation, and the bound's source",
     ),
     (
+        "scalar-not-a-float.stderr",
+        "open (5): the struct's own `T: Scalar` bound is a second error at the method call, and rustc lists the implementors",
+    ),
+    (
         "activation-not-implemented.stderr",
         "open (1): one error per generated item",
     ),

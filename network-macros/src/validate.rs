@@ -283,6 +283,16 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
             shape = None;
             continue;
         };
+        if let Some(activation) = &activation
+            && activation_collides(activation)
+        {
+            errors.spanned(
+                activation,
+                format!("an activation named `{SCALAR_PARAM}` is taken for the network's scalar type by the generated code: write it as a path, `self::{SCALAR_PARAM}`, or rename it"),
+            );
+            shape = None;
+            continue;
+        }
         let Some(layer_input) = shape.take() else {
             continue;
         };
@@ -438,6 +448,12 @@ fn check_generics(generics: &Generics, errors: &mut Errors) {
     if let Some(where_clause) = &generics.where_clause {
         errors.spanned(where_clause, "a network takes no `where` clause");
     }
+}
+
+/// Whether an activation is the bare name `T`, which the generated code
+/// would read as its own scalar parameter.
+fn activation_collides(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident(SCALAR_PARAM))
 }
 
 fn is_usize(ty: &Type) -> bool {
