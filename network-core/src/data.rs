@@ -17,17 +17,35 @@ pub trait Samples<T: Scalar, const N: usize, const B: usize> {
     fn with_matrix<R>(&self, f: impl FnOnce(&SMatrix<T, N, B>) -> R) -> R;
 }
 
-impl<T: Scalar, const N: usize, const B: usize> Samples<T, N, B> for SMatrix<T, N, B> {
+/// The data types [`Samples`] and [`Targets`] take: a matrix, or an array
+/// for one sample. Hidden behind the two traits' one blanket impl each, so
+/// that a mismatch reads as those traits' messages alone, rather than
+/// adding rustc's note on this trait's impl for the other size.
+#[doc(hidden)]
+pub trait DataMatrix<T: Scalar, const N: usize, const B: usize> {
+    /// Calls `f` with the data as an `N x B` matrix.
+    fn with_data<R>(&self, f: impl FnOnce(&SMatrix<T, N, B>) -> R) -> R;
+}
+
+impl<T: Scalar, const N: usize, const B: usize> DataMatrix<T, N, B> for SMatrix<T, N, B> {
     #[inline]
-    fn with_matrix<R>(&self, f: impl FnOnce(&SMatrix<T, N, B>) -> R) -> R {
+    fn with_data<R>(&self, f: impl FnOnce(&SMatrix<T, N, B>) -> R) -> R {
         f(self)
     }
 }
 
-impl<T: Scalar, const N: usize> Samples<T, N, 1> for [T; N] {
+impl<T: Scalar, const N: usize> DataMatrix<T, N, 1> for [T; N] {
     #[inline]
-    fn with_matrix<R>(&self, f: impl FnOnce(&SMatrix<T, N, 1>) -> R) -> R {
+    fn with_data<R>(&self, f: impl FnOnce(&SMatrix<T, N, 1>) -> R) -> R {
         f(&SMatrix::from(*self))
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: Scalar, const N: usize, const B: usize, D: DataMatrix<T, N, B>> Samples<T, N, B> for D {
+    #[inline]
+    fn with_matrix<R>(&self, f: impl FnOnce(&SMatrix<T, N, B>) -> R) -> R {
+        self.with_data(f)
     }
 }
 
@@ -43,16 +61,10 @@ pub trait Targets<T: Scalar, const N: usize, const B: usize> {
     fn with_matrix<R>(&self, f: impl FnOnce(&SMatrix<T, N, B>) -> R) -> R;
 }
 
-impl<T: Scalar, const N: usize, const B: usize> Targets<T, N, B> for SMatrix<T, N, B> {
+#[diagnostic::do_not_recommend]
+impl<T: Scalar, const N: usize, const B: usize, D: DataMatrix<T, N, B>> Targets<T, N, B> for D {
     #[inline]
     fn with_matrix<R>(&self, f: impl FnOnce(&SMatrix<T, N, B>) -> R) -> R {
-        f(self)
-    }
-}
-
-impl<T: Scalar, const N: usize> Targets<T, N, 1> for [T; N] {
-    #[inline]
-    fn with_matrix<R>(&self, f: impl FnOnce(&SMatrix<T, N, 1>) -> R) -> R {
-        f(&SMatrix::from(*self))
+        self.with_data(f)
     }
 }

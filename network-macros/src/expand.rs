@@ -479,6 +479,27 @@ fn inherent_impl(n: &Names) -> TokenStream {
     let output_activation = n.activation(net.layers.len());
     let layers = net.layers.len();
     let this = quote!(<Self as #krate::Network<T, #input, #output>>);
+    // The bounds of the methods, spanned on the network's name: rustc's
+    // "required by this bound" note then quotes that one token, not the
+    // whole invocation.
+    let span = name.span();
+    let samples = respan(quote!(#krate::Samples<T, #input, BATCH>), span);
+    let targets = respan(quote!(#krate::Targets<T, #output, BATCH>), span);
+    let deterministic = respan(quote!(#krate::Deterministic), span);
+    // The loss's bound on the output layer's activation, as the user
+    // wrote it: a loss that does not fit points there.
+    let activation_span = net
+        .layers
+        .last()
+        .and_then(|layer| layer.activation.as_ref())
+        .map_or(span, |activation| activation.span());
+    let loss = respan(quote!(#krate::Loss<#output_activation>), activation_span);
+    let (x, y, l) = (
+        Ident::new("X", span),
+        Ident::new("Y", span),
+        Ident::new("L", activation_span),
+    );
+    let this_type = quote_spanned!(span=> Self);
     let generic_sizes = net.generic_sizes.iter().map(|(size, message)| {
         let span = size.span();
         quote_spanned! {span=> ::core::assert!(#size > 0, "{}", #message); }
@@ -532,7 +553,7 @@ fn inherent_impl(n: &Names) -> TokenStream {
             /// (an `SMatrix` with one sample per column). Keeps nothing and
             /// does not allocate. Unchecked: a NaN input gives NaN outputs
             /// (see [`Self::forward_checked`]).
-            pub fn forward<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>>(
+            pub fn forward<const BATCH: usize, #x: #samples>(
                 &self,
                 x: &X,
             ) -> #krate::__private::SMatrix<T, #output, BATCH> {
@@ -542,7 +563,7 @@ fn inherent_impl(n: &Names) -> TokenStream {
             /// [`Self::forward`], or the first NaN or infinite input (its
             /// sample and feature) if there is one: `forward` itself lets
             /// them through as NaN outputs.
-            pub fn forward_checked<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>>(
+            pub fn forward_checked<const BATCH: usize, #x: #samples>(
                 &self,
                 x: &X,
             ) -> ::core::result::Result<#krate::__private::SMatrix<T, #output, BATCH>, #krate::NonFiniteInput> {
@@ -552,12 +573,12 @@ fn inherent_impl(n: &Names) -> TokenStream {
             /// The training forward pass: keeps every layer's `z` and `a` for
             /// [`Self::backward`]. A network with `Dropout` needs
             /// [`Self::forward_train_with`] instead.
-            pub fn forward_train<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>>(
+            pub fn forward_train<const BATCH: usize, #x: #samples>(
                 &self,
                 x: &X,
             ) -> #cache<#args T, BATCH>
             where
-                Self: #krate::Deterministic,
+                #this_type: #deterministic,
             {
 
                 #batch_train                x.with_matrix(|x| #this::forward_train(self, x))
@@ -565,7 +586,7 @@ fn inherent_impl(n: &Names) -> TokenStream {
 
             /// The training forward pass, its dropout masks drawn from `rng`
             /// (which a network without `Dropout` leaves untouched).
-            pub fn forward_train_with<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>>(
+            pub fn forward_train_with<const BATCH: usize, #x: #samples>(
                 &self,
                 x: &X,
                 rng: &mut #krate::Rng,
@@ -577,7 +598,7 @@ fn inherent_impl(n: &Names) -> TokenStream {
             /// Back-propagates `grad_output = dC/da_L` for the samples `x` the
             /// cache was computed from: returns the gradient of every parameter
             /// and `dC/dx`.
-            pub fn backward<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>, Y: #krate::Targets<T, #output, BATCH>>(
+            pub fn backward<const BATCH: usize, #x: #samples, #y: #targets>(
                 &self,
                 x: &X,
                 cache: &#cache<#args T, BATCH>,
@@ -591,9 +612,9 @@ fn inherent_impl(n: &Names) -> TokenStream {
             /// inference (dropout off).
             pub fn loss<L, const BATCH: usize, X, Y>(&self, x: &X, targets: &Y) -> T
             where
-                L: #krate::Loss<#output_activation>,
-                X: #krate::Samples<T, #input, BATCH>,
-                Y: #krate::Targets<T, #output, BATCH>,
+                #l: #loss,
+                #x: #samples,
+                #y: #targets,
             {
 
                 #batch_loss                x.with_matrix(|x| targets.with_matrix(|t| #this::loss::<L, BATCH>(self, x, t)))
@@ -609,10 +630,10 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 grads: &mut #gradients<#args T>,
             ) -> T
             where
-                Self: #krate::Deterministic,
-                L: #krate::Loss<#output_activation>,
-                X: #krate::Samples<T, #input, BATCH>,
-                Y: #krate::Targets<T, #output, BATCH>,
+                #this_type: #deterministic,
+                #l: #loss,
+                #x: #samples,
+                #y: #targets,
             {
 
                 #batch_gradients                x.with_matrix(|x| {
@@ -630,9 +651,9 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 rng: &mut #krate::Rng,
             ) -> T
             where
-                L: #krate::Loss<#output_activation>,
-                X: #krate::Samples<T, #input, BATCH>,
-                Y: #krate::Targets<T, #output, BATCH>,
+                #l: #loss,
+                #x: #samples,
+                #y: #targets,
             {
 
                 #batch_gradients_with                x.with_matrix(|x| {
@@ -937,6 +958,30 @@ fn hoisted(net: &Net) -> TokenStream {
         }
     }
     out
+}
+
+/// `tokens` with every token (at any depth) spanned at `span`, but
+/// `$crate`, whose meaning is its span.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|token| match token {
+            proc_macro2::TokenTree::Group(group) => {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                proc_macro2::TokenTree::Group(inner)
+            }
+            // `$crate` means the crate its span comes from: kept.
+            proc_macro2::TokenTree::Ident(ident) if ident == "$crate" => {
+                proc_macro2::TokenTree::Ident(ident)
+            }
+            mut other => {
+                other.set_span(span);
+                other
+            }
+        })
+        .collect()
 }
 
 /// `conv_1` -> `Conv1`, for the names of generated types.
