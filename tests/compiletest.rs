@@ -83,6 +83,10 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "open (5): the struct's own `T: Scalar` bound is a second error at the method call, and rustc lists the implementors",
     ),
     (
+        "targets-batch-mismatch.stderr",
+        "an unmet bound of a method: rustc's help naming the trait and its \"required by a bound\" note (on the network's name) come with every such error (open, 3); the span lands on the `_` of the turbofish (open, 4)",
+    ),
+    (
         "activation-not-implemented.stderr",
         "open (1): one error per generated item",
     ),
@@ -96,23 +100,23 @@ const EXCEPTIONS: &[(&str, &str)] = &[
     ),
     (
         "forward-wrong-array-length.stderr",
-        "open (3): nalgebra's impl and the quoted invocation",
+        "an unmet bound of a method: rustc's help naming the trait and its \"required by a bound\" note (on the network's name) come with every such error (open, 3)",
     ),
     (
         "forward-wrong-batch-rows.stderr",
-        "open (3): nalgebra's impl and the quoted invocation",
+        "an unmet bound of a method: rustc's help naming the trait and its \"required by a bound\" note (on the network's name) come with every such error (open, 3)",
     ),
     (
         "forward-wrong-input-size.stderr",
-        "open (3): nalgebra's impl and the quoted invocation",
+        "an unmet bound of a method: rustc's help naming the trait and its \"required by a bound\" note (on the network's name) come with every such error (open, 3)",
     ),
     (
         "networks-do-not-chain.stderr",
-        "open (3): nalgebra's impl and the quoted invocation",
+        "an unmet bound of a method: rustc's help naming the trait and its \"required by a bound\" note (on the network's name) come with every such error (open, 3)",
     ),
     (
         "targets-wrong-size.stderr",
-        "open (3): nalgebra's impl and the quoted invocation",
+        "an unmet bound of a method: rustc's help naming the trait and its \"required by a bound\" note (on the network's name) come with every such error (open, 3)",
     ),
     (
         "dropout-forward-train-without-rng.stderr",

@@ -52,9 +52,9 @@ impl<T: Scalar, const N: usize, const B: usize, D: DataMatrix<T, N, B>> Samples<
 /// Targets for `B` samples of a network with `N` outputs: an
 /// `SMatrix<T, N, B>` or an array `[T; N]`.
 #[diagnostic::on_unimplemented(
-    message = "this network's outputs have width {N}, but the targets are `{Self}`",
-    label = "expected one row per output ({N}) and one column per sample",
-    note = "pass an `SVector<T, {N}>`, an array `[T; {N}]`, or a batch `SMatrix<T, {N}, B>` with one column per sample"
+    message = "the targets must be {N} x {B}: one row per output ({N}) and one column per sample, as many as the inputs ({B}), but are `{Self}`",
+    label = "expected {N} x {B}",
+    note = "pass an `SVector<T, {N}>`, an array `[T; {N}]`, or a batch `SMatrix<T, {N}, {B}>` with one column per sample"
 )]
 pub trait Targets<T: Scalar, const N: usize, const B: usize> {
     /// Calls `f` with the targets as an `N x B` matrix.
