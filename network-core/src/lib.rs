@@ -102,7 +102,7 @@ pub use loss::{
     HalfSquaredError, Loss, MeanSquaredError, SigmoidCrossEntropy, SoftmaxCrossEntropy,
 };
 pub use network::{
-    Cache, Deterministic, Gradients, LayerTensors, Network, NonFiniteInput, Parameters,
+    Cache, Deterministic, Gradients, GradientsOf, LayerTensors, Network, NonFiniteInput, Parameters,
 };
 pub use noise::Noise;
 pub use optim::{

@@ -86,6 +86,19 @@ pub trait Parameters<T: Scalar> {
     }
 }
 
+/// `Self` holds the gradients of the parameters of a `P`: the same slices,
+/// in the same order. `network!` implements it for each network's
+/// gradients (`NetGradients: GradientsOf<Net>`), so that an optimizer's
+/// step refuses the gradients of another network at compile time;
+/// implement it for hand-written [`Parameters`] whose gradients are passed
+/// to a step.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` are not the gradients of `{P}`",
+    label = "the gradients of another network",
+    note = "pass the gradients that `{P}`'s `loss_and_gradients` writes"
+)]
+pub trait GradientsOf<P> {}
+
 /// The gradients of a network: the same shapes as its parameters.
 pub trait Gradients<T: Scalar>: Parameters<T> + Clone {
     /// All-zero gradients.
@@ -307,7 +320,7 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     /// The activation of the output layer, which decides which losses fit.
     type OutputActivation: Activation;
     /// The gradients of every parameter.
-    type Gradients: Gradients<T>;
+    type Gradients: Gradients<T> + GradientsOf<Self>;
     /// The values a training forward pass keeps for a batch of `B` samples.
     type Cache<const B: usize>: Cache<T, OUT, B>;
 

@@ -8,6 +8,11 @@ use crate::math;
 ///
 /// `RealField` gives the arithmetic and the elementary functions (through
 /// `libm` in `no_std`); this trait adds what the runtime needs on top of it.
+#[diagnostic::on_unimplemented(
+    message = "a network computes in `f32` or `f64`, not in `{Self}`",
+    label = "not `f32` or `f64`",
+    note = "write `Net::<f32>` (the default) or `Net::<f64>`"
+)]
 pub trait Scalar:
     RealField + Copy + Default + core::fmt::Debug + core::fmt::Display + Send + Sync + 'static
 {

@@ -11,7 +11,7 @@ use syn::GenericParam;
 use syn::spanned::Spanned;
 
 use crate::kinds::Emit;
-use crate::validate::{Layer, Net, Size};
+use crate::validate::{Hoisted, Layer, Net, Size};
 
 /// Names and token fragments shared by every generated item.
 struct Names<'a> {
@@ -45,7 +45,9 @@ pub fn expand(net: &Net) -> TokenStream {
     let geometries = geometries(&names);
     let hidden_activations = hidden_activations(&names);
     let krate = &net.krate;
+    let hoisted = hoisted(net);
     quote! {
+        #hoisted
         #geometries
         #network_struct
         #gradients_struct
@@ -158,6 +160,24 @@ impl<'a> Names<'a> {
         self.net.layers.iter().any(|layer| layer.kind.random)
     }
 
+    /// Whether one of layer `l`'s sizes that must be at least 1 is 0 (see
+    /// [`Emit::zero`]).
+    fn zero(&self, l: usize) -> TokenStream {
+        let checked = self.net.layers[l - 1]
+            .sizes
+            .iter()
+            .filter_map(|size| match size {
+                Size::Hoisted(ident, _) => self
+                    .net
+                    .hoisted
+                    .iter()
+                    .any(|h| h.ident == *ident && h.zero.is_some())
+                    .then_some(ident),
+                _ => None,
+            });
+        quote!((false #(|| #checked == 0)*))
+    }
+
     /// What layer `l`'s kind writes its types and items from.
     fn emit(&self, l: usize) -> Emit<'_> {
         let layer = &self.net.layers[l - 1];
@@ -173,6 +193,7 @@ impl<'a> Names<'a> {
             geometry: &self.geometries[l - 1],
             name: &layer.name,
             kind: layer.kind,
+            zero: self.zero(l),
         }
     }
 }
@@ -240,6 +261,8 @@ fn gradients_struct(n: &Names) -> TokenStream {
         }
 
         #parameters_impl
+
+        impl<#impl_params T: #krate::Scalar> #krate::GradientsOf<#name<#args T>> for #gradients<#args T> {}
 
         impl<#impl_params T: #krate::Scalar> #krate::Gradients<T> for #gradients<#args T> {
             fn zeros() -> Self {
@@ -557,10 +580,55 @@ fn inherent_impl(n: &Names) -> TokenStream {
     let output_activation = n.activation(net.layers.len());
     let layers = net.layers.len();
     let this = quote!(<Self as #krate::Network<T, #input, #output>>);
+    // The bounds of the methods, spanned on the network's name: rustc's
+    // "required by this bound" note then quotes that one token, not the
+    // whole invocation.
+    let span = name.span();
+    let samples = respan(quote!(#krate::Samples<T, #input, BATCH>), span);
+    let targets = respan(quote!(#krate::Targets<T, #output, BATCH>), span);
+    let deterministic = respan(quote!(#krate::Deterministic), span);
+    // The loss's bound on the output layer's activation, as the user
+    // wrote it: a loss that does not fit points there.
+    let activation_span = net
+        .layers
+        .last()
+        .and_then(|layer| layer.activation.as_ref())
+        .map_or(span, |activation| activation.span());
+    let loss = respan(quote!(#krate::Loss<#output_activation>), activation_span);
+    let (x, y, l) = (
+        Ident::new("X", span),
+        Ident::new("Y", span),
+        Ident::new("L", activation_span),
+    );
+    let this_type = quote_spanned!(span=> Self);
+    let generic_sizes = net.generic_sizes.iter().map(|(size, message)| {
+        let span = size.span();
+        quote_spanned! {span=> ::core::assert!(#size > 0, "{}", #message); }
+    });
+    let batch = |method: &str| {
+        let message = format!(
+            "`{method}` was given a batch of 0 samples: a batch needs at least one column, one per sample"
+        );
+        let span = name.span();
+        quote_spanned!(span=> const { ::core::assert!(BATCH > 0, "{}", #message) };)
+    };
+    let positive = positive_sizes(name);
+    let (batch_loss, batch_gradients, batch_gradients_with) = (
+        batch("loss"),
+        batch("loss_and_gradients"),
+        batch("loss_and_gradients_with"),
+    );
+    let (batch_train, batch_train_with) = (batch("forward_train"), batch("forward_train_with"));
     let fit_statistics = fit_statistics(n);
     quote! {
         impl<#impl_params T: #krate::Scalar> #name<#args T> {
             #fit_statistics
+
+            /// Every size that a const parameter gives is at least 1:
+            /// evaluated (and a compile error if not) wherever the network
+            /// is built or run.
+            #[doc(hidden)]
+            pub const __SIZES_ARE_POSITIVE: () = { #(#generic_sizes)* };
 
             /// The number of inputs per sample.
             pub const INPUTS: usize = #input;
@@ -575,11 +643,13 @@ fn inherent_impl(n: &Names) -> TokenStream {
             /// each layer's activation suits, zero biases); the same seed gives
             /// bit-identical weights.
             pub fn random(seed: u64) -> Self {
+                #positive
                 #this::random(seed)
             }
 
             /// A network whose parameters are all zero.
             pub fn zeroed() -> Self {
+                #positive
                 #this::zeroed()
             }
 
@@ -587,7 +657,7 @@ fn inherent_impl(n: &Names) -> TokenStream {
             /// (an `SMatrix` with one sample per column). Keeps nothing and
             /// does not allocate. Unchecked: a NaN input gives NaN outputs
             /// (see [`Self::forward_checked`]).
-            pub fn forward<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>>(
+            pub fn forward<const BATCH: usize, #x: #samples>(
                 &self,
                 x: &X,
             ) -> #krate::__private::SMatrix<T, #output, BATCH> {
@@ -597,7 +667,7 @@ fn inherent_impl(n: &Names) -> TokenStream {
             /// [`Self::forward`], or the first NaN or infinite input (its
             /// sample and feature) if there is one: `forward` itself lets
             /// them through as NaN outputs.
-            pub fn forward_checked<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>>(
+            pub fn forward_checked<const BATCH: usize, #x: #samples>(
                 &self,
                 x: &X,
             ) -> ::core::result::Result<#krate::__private::SMatrix<T, #output, BATCH>, #krate::NonFiniteInput> {
@@ -607,35 +677,38 @@ fn inherent_impl(n: &Names) -> TokenStream {
             /// The training forward pass: keeps every layer's `z` and `a` for
             /// [`Self::backward`]. A network with `Dropout` needs
             /// [`Self::forward_train_with`] instead.
-            pub fn forward_train<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>>(
+            pub fn forward_train<const BATCH: usize, #x: #samples>(
                 &self,
                 x: &X,
             ) -> #cache<#args T, BATCH>
             where
-                Self: #krate::Deterministic,
+                #this_type: #deterministic,
             {
-                x.with_matrix(|x| #this::forward_train(self, x))
+
+                #batch_train                x.with_matrix(|x| #this::forward_train(self, x))
             }
 
             /// The training forward pass, its dropout masks drawn from `rng`
             /// (which a network without `Dropout` leaves untouched).
-            pub fn forward_train_with<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>>(
+            pub fn forward_train_with<const BATCH: usize, #x: #samples>(
                 &self,
                 x: &X,
                 rng: &mut #krate::Rng,
             ) -> #cache<#args T, BATCH> {
-                x.with_matrix(|x| #this::forward_train_with(self, x, rng))
+
+                #batch_train_with                x.with_matrix(|x| #this::forward_train_with(self, x, rng))
             }
 
             /// Back-propagates `grad_output = dC/da_L` for the samples `x` the
             /// cache was computed from: returns the gradient of every parameter
             /// and `dC/dx`.
-            pub fn backward<const BATCH: usize, X: #krate::Samples<T, #input, BATCH>, Y: #krate::Targets<T, #output, BATCH>>(
+            pub fn backward<const BATCH: usize, #x: #samples, #y: #targets>(
                 &self,
                 x: &X,
                 cache: &#cache<#args T, BATCH>,
                 grad_output: &Y,
             ) -> (#gradients<#args T>, #krate::__private::SMatrix<T, #input, BATCH>) {
+
                 x.with_matrix(|x| grad_output.with_matrix(|g| #this::backward(self, x, cache, g)))
             }
 
@@ -643,11 +716,12 @@ fn inherent_impl(n: &Names) -> TokenStream {
             /// inference (dropout off).
             pub fn loss<L, const BATCH: usize, X, Y>(&self, x: &X, targets: &Y) -> T
             where
-                L: #krate::Loss<#output_activation>,
-                X: #krate::Samples<T, #input, BATCH>,
-                Y: #krate::Targets<T, #output, BATCH>,
+                #l: #loss,
+                #x: #samples,
+                #y: #targets,
             {
-                x.with_matrix(|x| targets.with_matrix(|t| #this::loss::<L, BATCH>(self, x, t)))
+
+                #batch_loss                x.with_matrix(|x| targets.with_matrix(|t| #this::loss::<L, BATCH>(self, x, t)))
             }
 
             /// One forward and backward pass: writes the gradients of the mean
@@ -660,12 +734,13 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 grads: &mut #gradients<#args T>,
             ) -> T
             where
-                Self: #krate::Deterministic,
-                L: #krate::Loss<#output_activation>,
-                X: #krate::Samples<T, #input, BATCH>,
-                Y: #krate::Targets<T, #output, BATCH>,
+                #this_type: #deterministic,
+                #l: #loss,
+                #x: #samples,
+                #y: #targets,
             {
-                x.with_matrix(|x| {
+
+                #batch_gradients                x.with_matrix(|x| {
                     targets.with_matrix(|t| #this::loss_and_gradients::<L, BATCH>(self, x, t, grads))
                 })
             }
@@ -680,11 +755,12 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 rng: &mut #krate::Rng,
             ) -> T
             where
-                L: #krate::Loss<#output_activation>,
-                X: #krate::Samples<T, #input, BATCH>,
-                Y: #krate::Targets<T, #output, BATCH>,
+                #l: #loss,
+                #x: #samples,
+                #y: #targets,
             {
-                x.with_matrix(|x| {
+
+                #batch_gradients_with                x.with_matrix(|x| {
                     targets.with_matrix(|t| #this::loss_and_gradients_with::<L, BATCH>(self, x, t, grads, rng))
                 })
             }
@@ -730,6 +806,14 @@ fn fit_statistics(n: &Names) -> TokenStream {
     }
 }
 
+/// `let () = Self::__SIZES_ARE_POSITIVE;`, spanned on the network's name:
+/// the assertion that every size a const parameter gives is at least 1,
+/// evaluated for the parameters the caller chose.
+fn positive_sizes(name: &Ident) -> TokenStream {
+    let span = name.span();
+    quote_spanned!(span=> let () = Self::__SIZES_ARE_POSITIVE;)
+}
+
 fn network_impl(n: &Names) -> TokenStream {
     let Names {
         net,
@@ -741,6 +825,7 @@ fn network_impl(n: &Names) -> TokenStream {
         ..
     } = n;
     let name = &net.name;
+    let positive = positive_sizes(name);
     let (input, output) = (n.input(), n.output());
     let layers = net.layers.len();
     let output_activation = n.activation(layers);
@@ -814,10 +899,12 @@ fn network_impl(n: &Names) -> TokenStream {
             type Cache<const BATCH: usize> = #cache<#args T, BATCH>;
 
             fn zeroed() -> Self {
+                #positive
                 #name { #(#fields: #layer_traits::zeroed(),)* }
             }
 
             fn init(&mut self, rng: &mut #krate::Rng) {
+                #positive
                 #(#layer_traits::init(&mut self.#fields, <#activations as #krate::Activation>::INIT, rng);)*
             }
 
@@ -825,6 +912,7 @@ fn network_impl(n: &Names) -> TokenStream {
                 &self,
                 x: &SMatrix<T, #input, BATCH>,
             ) -> SMatrix<T, #output, BATCH> {
+                #positive
                 let noise = #krate::Noise::OFF;
                 #forward
                 #a_last
@@ -835,6 +923,7 @@ fn network_impl(n: &Names) -> TokenStream {
                 x: &SMatrix<T, #input, BATCH>,
                 noise: #krate::Noise,
             ) -> #cache<#args T, BATCH> {
+                #positive
                 #forward
                 #cache { #(#cache_fields,)* }
             }
@@ -921,6 +1010,7 @@ fn architecture(n: &Names) -> String {
     let size = |size: &Size| match size {
         Size::Literal(value, _) => value.to_string(),
         Size::Path(tokens) | Size::Block(tokens) | Size::Computed(tokens) => tokens.to_string(),
+        Size::Hoisted(_, text) => text.clone(),
     };
     let dims: Vec<String> = n.net.input.dims().into_iter().map(size).collect();
     let mut text = match dims.as_slice() {
@@ -1002,6 +1092,52 @@ fn geometries(n: &Names) -> TokenStream {
         });
     }
     out
+}
+
+/// The const items of the sizes written as paths or blocks, each spanned on
+/// the user's tokens, and the assertion that each is at least 1 (where 0
+/// is not allowed), spanned the same way.
+fn hoisted(net: &Net) -> TokenStream {
+    let mut out = TokenStream::new();
+    for Hoisted { ident, value, zero } in &net.hoisted {
+        let span = value.span();
+        out.extend(quote_spanned! {span=>
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals, unused_braces)]
+            const #ident: usize = #value;
+        });
+        if let Some(message) = zero {
+            let ident = Ident::new(&ident.to_string(), span);
+            out.extend(quote_spanned! {span=>
+                const _: () = ::core::assert!(#ident > 0, "{}", #message);
+            });
+        }
+    }
+    out
+}
+
+/// `tokens` with every token (at any depth) spanned at `span`, but
+/// `$crate`, whose meaning is its span.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|token| match token {
+            proc_macro2::TokenTree::Group(group) => {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                proc_macro2::TokenTree::Group(inner)
+            }
+            // `$crate` means the crate its span comes from: kept.
+            proc_macro2::TokenTree::Ident(ident) if ident == "$crate" => {
+                proc_macro2::TokenTree::Ident(ident)
+            }
+            mut other => {
+                other.set_span(span);
+                other
+            }
+        })
+        .collect()
 }
 
 /// `conv_1` -> `Conv1`, for the names of generated types.

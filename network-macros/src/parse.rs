@@ -15,6 +15,7 @@
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Generics, Ident, Lit, Token, Type, Visibility, braced};
@@ -94,6 +95,17 @@ impl Parse for Field {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis = input.parse()?;
+        if let Ok(keyword) = input.fork().call(Ident::parse_any)
+            && input.fork().parse::<Ident>().is_err()
+            && input.peek2(Token![:])
+        {
+            return Err(syn::Error::new(
+                keyword.span(),
+                format!(
+                    "`{keyword}` is a Rust keyword: write `r#{keyword}` to name a layer `{keyword}`"
+                ),
+            ));
+        }
         let name: Ident = input.parse().map_err(|e| {
             syn::Error::new(
                 e.span(),
@@ -182,6 +194,9 @@ impl Value {
                 "`{name}` needs a value: a width such as `{name}: 2` for the input, or a layer such as `{name}: Dense<4, Tanh>`"
             )));
         }
+        if let Some(error) = unbraced_expression(input) {
+            return Err(error);
+        }
         input
             .parse()
             .map(|ty| Value::Type(Box::new(ty)))
@@ -192,4 +207,65 @@ impl Value {
                 )
             })
     }
+}
+
+/// An error if the value is a layer whose angle brackets hold an argument
+/// with an arithmetic operator outside braces (`Dense<2 * 8, Tanh>`), which
+/// Rust cannot parse as a generic argument; looks ahead without consuming.
+fn unbraced_expression(input: ParseStream) -> Option<syn::Error> {
+    let fork = input.fork();
+    fork.call(syn::Path::parse_mod_style).ok()?;
+    // The path without its arguments, then what follows the `<`, by hand.
+    let args = fork
+        .step(|cursor| {
+            let mut rest = *cursor;
+            let mut tokens = Vec::new();
+            let mut depth = 0usize;
+            let mut started = false;
+            while let Some((token, next)) = rest.token_tree() {
+                if let proc_macro2::TokenTree::Punct(punct) = &token {
+                    match punct.as_char() {
+                        '<' => {
+                            depth += 1;
+                            started = true;
+                            if depth == 1 {
+                                rest = next;
+                                continue;
+                            }
+                        }
+                        '>' if depth == 1 => break,
+                        '>' => depth = depth.saturating_sub(1),
+                        ',' if depth == 0 => break,
+                        _ => {}
+                    }
+                }
+                if started && depth >= 1 {
+                    tokens.push(token);
+                } else if !started {
+                    break;
+                }
+                rest = next;
+            }
+            Ok((tokens, rest))
+        })
+        .ok()?;
+    // Each top-level argument: one with a binary operator is an expression.
+    for arg in args.split(|t| matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == ',')) {
+        // Something on each side: a binary operator, not a sign or a
+        // stray `+` after an activation.
+        let inner = arg.get(1..arg.len().saturating_sub(1)).unwrap_or_default();
+        let operator = inner.iter().any(
+            |t| matches!(t, proc_macro2::TokenTree::Punct(p) if "+-*/%".contains(p.as_char())),
+        );
+        if operator {
+            let tokens: TokenStream = arg.iter().cloned().collect();
+            return Some(syn::Error::new_spanned(
+                &tokens,
+                format!(
+                    "a width computed from an expression goes in braces: write `{{ {tokens} }}`"
+                ),
+            ));
+        }
+    }
+    None
 }

@@ -38,6 +38,26 @@ impl Shape {
         }
     }
 
+    /// The same shape with `f(index, dimension)` for each dimension.
+    pub fn map_dims(self, mut f: impl FnMut(usize, Size) -> Size) -> Shape {
+        match self {
+            Shape::Flat(n) => Shape::Flat(f(0, n)),
+            Shape::Seq { channels, length } => Shape::Seq {
+                channels: f(0, channels),
+                length: f(1, length),
+            },
+            Shape::Image {
+                channels,
+                height,
+                width,
+            } => Shape::Image {
+                channels: f(0, channels),
+                height: f(1, height),
+                width: f(2, width),
+            },
+        }
+    }
+
     /// The dimensions, outermost first.
     pub fn dims(&self) -> Vec<&Size> {
         match self {
@@ -70,7 +90,7 @@ impl Size {
     pub fn literal(&self) -> Option<usize> {
         match self {
             Size::Literal(n, _) => Some(*n),
-            Size::Path(_) | Size::Block(_) | Size::Computed(_) => None,
+            Size::Path(_) | Size::Block(_) | Size::Computed(_) | Size::Hoisted(..) => None,
         }
     }
 
@@ -79,6 +99,7 @@ impl Size {
         match self {
             Size::Literal(n, _) => n.to_string(),
             Size::Path(tokens) | Size::Block(tokens) => tokens.to_string(),
+            Size::Hoisted(_, text) => text.clone(),
             Size::Computed(_) => "_".to_string(),
         }
     }
@@ -124,7 +145,7 @@ impl Size {
             None
         }
         match self {
-            Size::Literal(..) => None,
+            Size::Literal(..) | Size::Hoisted(..) => None,
             Size::Path(tokens) | Size::Block(tokens) | Size::Computed(tokens) => {
                 find(tokens.clone(), params)
             }

@@ -329,6 +329,21 @@ fn bad_layers_are_errors() {
             quote!(out: Dense<1, Tanh +>),
             "the activation of `out` must be the name of a type",
         ),
+        (
+            quote!(out: Dense<Tanh, 4>),
+            "the arguments of `Dense` are swapped",
+        ),
+        (
+            quote!(out: Conv1d<Relu, 4, 3>),
+            "the arguments of `Conv1d` are out of order",
+        ),
+        (quote!(out: Dense<2 * 8, Tanh>), "write `{ 2 * 8 }`"),
+        (
+            quote!(out: Dense<4, LeakyRelu<1, 5>, WIDTH - 1>),
+            "write `{ WIDTH - 1 }`",
+        ),
+        (quote!(out: Dense<4, T>), "write it as a path, `self::T`"),
+        (quote!(final: Dense<4, Tanh>), "write `r#final`"),
         (quote!(out: 3), "`out` is a layer and needs a layer type"),
         (quote!(out: &Dense<1, Tanh>), "expected a layer such as"),
     ];

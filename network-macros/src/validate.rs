@@ -3,7 +3,9 @@
 //! Every problem found is reported, not only the first, each spanned on the
 //! token at fault. Rules that need name resolution (is `Tahn` a type? is the
 //! const item `H` a `usize`?) are left to rustc, which reports them on the
-//! same tokens because `expand` keeps their spans.
+//! same tokens because `expand` keeps their spans; a size written as a
+//! const item or block is checked once, in a const item of its own
+//! ([`Hoisted`]), so that one mistake in it is one error.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
@@ -31,6 +33,64 @@ pub struct Net {
     pub input: Shape,
     /// At least one.
     pub layers: Vec<Layer>,
+    /// The const items of the sizes written as paths or blocks.
+    pub hoisted: Vec<Hoisted>,
+    /// The sizes that name a const parameter and must be at least 1, with
+    /// the message if one is 0: asserted where the network is instantiated.
+    pub generic_sizes: Vec<(TokenStream, String)>,
+}
+
+/// A size the user wrote as a const item or a `{ const expression }`,
+/// checked once: `const __Net_hidden_0: usize = HIDDEN;`, spanned on the
+/// user's tokens, so that a wrong type or an overflow is one error there
+/// rather than one in every generated item that uses the size; and
+/// asserted to be at least 1 unless it may be 0 (a padding).
+pub struct Hoisted {
+    pub ident: Ident,
+    /// The value as written (a path in braces, or the block).
+    pub value: TokenStream,
+    /// The panic message if it is 0, or `None` if 0 is allowed.
+    pub zero: Option<String>,
+}
+
+/// Replaces a path or block size that names none of `params` by a
+/// [`Hoisted`] const item named after the network, the layer and its place.
+fn hoist(
+    size: Size,
+    (net, layer, index): (&Ident, &str, usize),
+    params: &[Ident],
+    zero: Option<String>,
+    (hoisted, generic): (&mut Vec<Hoisted>, &mut Vec<(TokenStream, String)>),
+) -> Size {
+    if !matches!(size, Size::Path(_) | Size::Block(_)) {
+        return size;
+    }
+    if size.mentions(params).is_some() {
+        if let Some(zero) = zero {
+            generic.push((size.to_token_stream(), zero));
+        }
+        return size;
+    }
+    let text = size.text();
+    let value = size.into_token_stream();
+    // Spanned on the user's tokens, so that what rustc says of its uses
+    // (an "erroneous constant" note) points there too.
+    let span = value.span();
+    // The same text is the same value: one item, checked once.
+    if let Some(same) = hoisted
+        .iter()
+        .find(|h| h.value.to_string() == value.to_string())
+    {
+        return Size::Hoisted(Ident::new(&same.ident.to_string(), span), text);
+    }
+    let layer = layer.strip_prefix("r#").unwrap_or(layer);
+    let name = format!("__{net}_{layer}_{index}");
+    hoisted.push(Hoisted {
+        ident: Ident::new(&name, Span::call_site()),
+        value,
+        zero,
+    });
+    Size::Hoisted(Ident::new(&name, span), text)
 }
 
 /// A layer of a known kind, whose input fits it.
@@ -61,6 +121,10 @@ pub enum Size {
     /// A size computed from others (a convolution's output length from
     /// const items): a const expression, shown as `_` in messages.
     Computed(TokenStream),
+    /// A path or block that names no const parameter, checked once in a
+    /// const item of its own (see [`Hoisted`]) and named by it everywhere
+    /// else; the text is the user's, for messages.
+    Hoisted(Ident, String),
 }
 
 impl ToTokens for Size {
@@ -76,6 +140,7 @@ impl ToTokens for Size {
                 tokens.extend(quote_spanned!(span=> { #path }));
             }
             Size::Block(block) | Size::Computed(block) => block.to_tokens(tokens),
+            Size::Hoisted(ident, _) => ident.to_tokens(tokens),
         }
     }
 }
@@ -159,6 +224,23 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
             _ => None,
         })
         .collect();
+    let mut hoisted = Vec::new();
+    let mut generic_sizes = Vec::new();
+    let input = input.map(|input| {
+        input.map_dims(|i, dim| {
+            let zero = format!(
+                "`input` has zero width: `{}` is 0, but the input needs at least 1 value in each dimension",
+                dim.text()
+            );
+            hoist(
+                dim,
+                (&name, "input", i),
+                &params,
+                Some(zero),
+                (&mut hoisted, &mut generic_sizes),
+            )
+        })
+    });
     // The shape so far (unknown after an error), and what gave it.
     let mut shape = input.clone();
     let mut after = "the input".to_string();
@@ -212,9 +294,51 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
             shape = None;
             continue;
         }
+        if let Some(activation) = &activation
+            && activation_collides(activation)
+        {
+            errors.spanned(
+                activation,
+                format!("an activation named `{SCALAR_PARAM}` is taken for the network's scalar type by the generated code: write it as a path, `self::{SCALAR_PARAM}`, or rename it"),
+            );
+            shape = None;
+            continue;
+        }
         let Some(layer_input) = shape.take() else {
             continue;
         };
+        let positional = sizes.len() - kind.named.len();
+        let layer_name = field.name.to_string();
+        let sizes: Vec<Size> = sizes
+            .into_iter()
+            .enumerate()
+            .map(|(i, size)| {
+                let named = i.checked_sub(positional).map(|n| kind.named[n]);
+                let zero = match named {
+                    Some("padding") => None,
+                    Some(named) => Some(format!(
+                        "the `{named}` of `{layer_name}` is 0 (`{}`), but must be at least 1",
+                        size.text()
+                    )),
+                    None if kind.name == "Dense" => Some(format!(
+                        "`{layer_name}` has zero width: `{}` is 0, but every layer and the input need at least 1 unit",
+                        size.text()
+                    )),
+                    None => Some(format!(
+                        "`{}` is 0 in `{layer_name}: {}<..>`, but every size of a layer but its padding must be at least 1",
+                        size.text(),
+                        kind.name
+                    )),
+                };
+                hoist(
+                    size,
+                    (&name, &layer_name, i),
+                    &params,
+                    zero,
+                    (&mut hoisted, &mut generic_sizes),
+                )
+            })
+            .collect();
         let rule = Rule {
             name: &field.name,
             input: &layer_input,
@@ -265,6 +389,8 @@ pub fn validate(spec: Spec) -> syn::Result<Net> {
             generics: spec.generics,
             input,
             layers,
+            hoisted,
+            generic_sizes,
         }),
         (None, None) => Err(syn::Error::new_spanned(&name, "network has no input")),
     }
@@ -333,6 +459,12 @@ fn check_generics(generics: &Generics, errors: &mut Errors) {
     if let Some(where_clause) = &generics.where_clause {
         errors.spanned(where_clause, "a network takes no `where` clause");
     }
+}
+
+/// Whether an activation is the bare name `T`, which the generated code
+/// would read as its own scalar parameter.
+fn activation_collides(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident(SCALAR_PARAM))
 }
 
 fn is_usize(ty: &Type) -> bool {

@@ -464,6 +464,8 @@ pub(crate) mod test_util {
     // SAFETY: `Tiny` is two arrays of `f64`, valid when all zero.
     unsafe impl crate::Zeroable for Tiny {}
 
+    impl crate::GradientsOf<Tiny> for Tiny {}
+
     /// Two `f32` parameters.
     #[derive(Clone, Copy, Debug, PartialEq)]
     pub struct Pair(pub [f32; 2]);
@@ -497,6 +499,12 @@ pub(crate) mod test_util {
             [&mut self.0[..], &mut self.1[..]].into_iter()
         }
     }
+
+    // Claimed, wrongly, so that a step's run-time shape check is reached.
+    impl crate::GradientsOf<Tiny> for Other {}
+    impl crate::GradientsOf<Other> for Tiny {}
+
+    impl crate::GradientsOf<Pair> for Pair {}
 
     pub fn values(p: &Tiny) -> [f64; 3] {
         [p.0[0], p.0[1], p.1[0]]

@@ -4,7 +4,7 @@ use super::{
     ConfigError, Optimizer, StepError, bounded, check_step, decay, largest, non_negative, positive,
     update_is_finite,
 };
-use crate::{Gradients, Parameters, Scalar, Zeroable};
+use crate::{Gradients, GradientsOf, Parameters, Scalar, Zeroable};
 
 /// The hyperparameters of [`RmsProp`]; the defaults are PyTorch's.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -117,10 +117,28 @@ impl<T: Scalar, G: Parameters<T>> RmsProp<T, G> {
     /// the trait in scope, and with the gradients' type tied to the
     /// optimizer's, as [`Sgd::step`](crate::Sgd::step) is called).
     ///
+    /// The gradients must be those of `P` (`G: GradientsOf<P>`, as a
+    /// network's gradients type is of that network): another network's are
+    /// a compile error.
+    ///
     /// # Errors
     ///
     /// See [`Optimizer::step`]: on error nothing changes.
     pub fn step<P: Parameters<T>>(
+        &mut self,
+        parameters: &mut P,
+        gradients: &G,
+    ) -> Result<(), StepError>
+    where
+        G: GradientsOf<P>,
+    {
+        self.apply(parameters, gradients)
+    }
+
+    /// [`Self::step`] without the tie of the gradients' type to the
+    /// parameters' (their shapes are still checked at run time), for
+    /// [`Optimizer::step`].
+    fn apply<P: Parameters<T>>(
         &mut self,
         parameters: &mut P,
         gradients: &G,
@@ -176,7 +194,7 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for RmsProp<T, G> {
         parameters: &mut P,
         gradients: &G,
     ) -> Result<(), StepError> {
-        RmsProp::step(self, parameters, gradients)
+        self.apply(parameters, gradients)
     }
 
     fn learning_rate(&self) -> T {

@@ -3,7 +3,7 @@
 use super::{
     ConfigError, Optimizer, StepError, check_step, non_negative, positive, update_is_finite,
 };
-use crate::{Gradients, Parameters, Scalar, Zeroable};
+use crate::{Gradients, GradientsOf, Parameters, Scalar, Zeroable};
 
 /// The hyperparameters of [`IRpropMinus`]; [`IRpropConfig::new`] gives the
 /// usual defaults.
@@ -259,6 +259,10 @@ fn update<T: Scalar>(config: &IRpropConfig<T>, p: T, g: T, previous: T, step: T)
 impl<T: Scalar, G: Parameters<T>> IRpropMinus<T, G> {
     /// One iRPROP− step.
     ///
+    /// The gradients must be those of `P` (`G: GradientsOf<P>`, as a
+    /// network's gradients type is of that network): another network's are
+    /// a compile error.
+    ///
     /// # Errors
     ///
     /// As for every optimizer ([`StepError::InvalidConfig`],
@@ -268,6 +272,20 @@ impl<T: Scalar, G: Parameters<T>> IRpropMinus<T, G> {
     /// large step, a huge `lr`, or a parameter that is already NaN). Nothing
     /// changes on error: neither the parameters nor the state.
     pub fn step<P: Parameters<T>>(
+        &mut self,
+        parameters: &mut P,
+        gradients: &G,
+    ) -> Result<(), StepError>
+    where
+        G: GradientsOf<P>,
+    {
+        self.apply(parameters, gradients)
+    }
+
+    /// [`Self::step`] without the tie of the gradients' type to the
+    /// parameters' (their shapes are still checked at run time), for
+    /// [`Optimizer::step`].
+    fn apply<P: Parameters<T>>(
         &mut self,
         parameters: &mut P,
         gradients: &G,
@@ -315,7 +333,7 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for IRpropMinus<T, G> {
         parameters: &mut P,
         gradients: &G,
     ) -> Result<(), StepError> {
-        IRpropMinus::step(self, parameters, gradients)
+        self.apply(parameters, gradients)
     }
 
     /// The step factor [`IRpropConfig::learning_rate`] (`1` by default).

@@ -3,7 +3,7 @@
 use super::{
     ConfigError, Optimizer, StepError, bounded, check_step, largest, non_negative, update_is_finite,
 };
-use crate::{Parameters, Scalar};
+use crate::{GradientsOf, Parameters, Scalar};
 
 /// Plain gradient descent with optional L2 weight decay:
 /// `p <- p - learning_rate * (g + weight_decay * p)`.
@@ -76,7 +76,22 @@ impl<T: Scalar> Sgd<T> {
     ///
     /// [`StepError::InvalidConfig`], [`StepError::NonFiniteGradient`],
     /// [`StepError::NonFiniteUpdate`] or [`StepError::ShapeMismatch`].
-    pub fn step<P: Parameters<T>, G: Parameters<T>>(
+    ///
+    /// The gradients must be those of `P` (`G: GradientsOf<P>`, as a
+    /// network's gradients type is of that network): another network's are
+    /// a compile error.
+    pub fn step<P: Parameters<T>, G: Parameters<T> + GradientsOf<P>>(
+        &self,
+        parameters: &mut P,
+        gradients: &G,
+    ) -> Result<(), StepError> {
+        self.apply(parameters, gradients)
+    }
+
+    /// [`Self::step`] without the tie of the gradients' type to the
+    /// parameters' (their shapes are still checked at run time), for
+    /// [`Optimizer::step`].
+    fn apply<P: Parameters<T>, G: Parameters<T>>(
         &self,
         parameters: &mut P,
         gradients: &G,
@@ -110,7 +125,7 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Sgd<T> {
         parameters: &mut P,
         gradients: &G,
     ) -> Result<(), StepError> {
-        Sgd::step(self, parameters, gradients)
+        self.apply(parameters, gradients)
     }
 
     fn learning_rate(&self) -> T {

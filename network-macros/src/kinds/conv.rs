@@ -59,6 +59,15 @@ fn parse(
         );
         return None;
     }
+    // `Conv1d<Relu, 16, 5>`: the activation first, where the channels go.
+    if let (GenericArgument::Type(syn::Type::Path(_)), GenericArgument::Const(_)) = (all[0], all[2])
+    {
+        errors.spanned(
+            args,
+            format!("the arguments of `{kind}` are out of order: its output channels, then a kernel size, then an activation, as in `{name}: {example}`"),
+        );
+        return None;
+    }
     let channels = generic_size(all[0], name, errors);
     let kernel = generic_size(all[1], name, errors);
     let activation = match all[2] {

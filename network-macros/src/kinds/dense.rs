@@ -79,6 +79,17 @@ fn parse(name: &Ident, args: &AngleBracketedGenericArguments, errors: &mut Error
         );
         return None;
     };
+    // `Dense<Tanh, 4>`: an activation where the width goes, and a number
+    // where the activation goes.
+    if let (GenericArgument::Type(syn::Type::Path(_)), Some(GenericArgument::Const(_))) =
+        (width_arg, args.args.iter().nth(1))
+    {
+        errors.spanned(
+            args,
+            format!("the arguments of `Dense` are swapped: the width comes first, then the activation, as in {example}"),
+        );
+        return None;
+    }
     let width = generic_size(width_arg, name, errors);
     let activation = match args_iter.next() {
         Some(GenericArgument::Type(ty)) => match activation_type(ty) {

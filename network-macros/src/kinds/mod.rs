@@ -112,6 +112,10 @@ pub struct Emit<'a> {
     pub name: &'a Ident,
     /// The layer's kind.
     pub kind: &'static Kind,
+    /// A `bool` const expression, true when one of the layer's sizes that
+    /// must be at least 1 is 0: its own assertion reports that, so the
+    /// layer's other checks stay silent.
+    pub zero: TokenStream,
 }
 
 /// Every kind of layer a network can declare.
@@ -256,14 +260,17 @@ pub fn geometry_items(
     message: &str,
 ) -> TokenStream {
     let Emit {
-        krate, geometry, ..
+        krate,
+        geometry,
+        zero,
+        ..
     } = e;
     let geometry_trait = Ident::new(geometry_trait, Span::call_site());
     let shape_type = Ident::new(shape_type, Span::call_site());
     let span = e.name.span();
     let check = quote::quote_spanned! {span=>
         const _: () = ::core::assert!(
-            <#geometry as #krate::layers::#geometry_trait>::SHAPE.check().is_ok(),
+            #zero || <#geometry as #krate::layers::#geometry_trait>::SHAPE.check().is_ok(),
             #message
         );
     };
