@@ -162,7 +162,7 @@ pub struct LayerTensors {
     /// row-major order (a convolution's kernels).
     pub transposed: bool,
     /// The names of the layer's statistics (values fitted on data, not
-    /// trained; see [`Parameters::statistics`]): `["mean", "scale"]` for a
+    /// trained; see [`Parameters::statistics`]): `["mean", "inv_std"]` for a
     /// `Standardize` layer, empty for the others. Such a layer has one
     /// statistics slice, these vectors one after the other, each of shape
     /// [`statistics_shape`](LayerTensors::statistics_shape); safetensors
@@ -402,10 +402,10 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     /// ([`Cache::logits_mut`]); writes every parameter's gradient into
     /// `grads` (overwriting it). Each layer's `delta_l` is written over its
     /// `z_l`, and each hidden activation's derivative over its `a_l`, so
-    /// the pass needs no memory beyond the cache (but the input of a layer
-    /// that reads it backwards, max pooling, or of a whole-layer hidden
-    /// activation, which take one matrix of the layer's size): the cache
-    /// is spent.
+    /// the pass needs no memory beyond the cache, and spends it. The
+    /// exceptions take one matrix of a layer's size for its `dC/da`: below
+    /// a layer that reads its input backwards (max pooling), and at a
+    /// whole-layer hidden activation.
     fn backward_in_place<const B: usize>(
         &self,
         x: &SMatrix<T, IN, B>,
