@@ -68,15 +68,15 @@ const EXCEPTIONS: &[(&str, &str)] = &[
     ),
     (
         "optimizer-sgd-other-gradients.stderr",
-        "open (3): rustc's help that the gradients are another network's, with that network's invocation, and the bound's source",
+        "an unmet bound of the step: rustc's help naming the trait, pointing at the other network, and its \"required by a bound\" note on the step come with the error (open, 3)",
     ),
     (
         "optimizer-momentum-other-gradients.stderr",
-        "open (3): rustc's help that the gradients are another network's, with that network's invocation, and the bound's source",
+        "an unmet bound of the step: rustc's help naming the trait, pointing at the other network, and its \"required by a bound\" note on the step come with the error (open, 3)",
     ),
     (
         "optimizer-rmsprop-other-gradients.stderr",
-        "open (3): rustc's help that the gradients are another network's, with that network's invocation, and the bound's source",
+        "an unmet bound of the step: rustc's help naming the trait, pointing at the other network, and its \"required by a bound\" note on the step come with the error (open, 3)",
     ),
     (
         "scalar-not-a-float.stderr",

@@ -102,7 +102,8 @@ pub use loss::{
     HalfSquaredError, Loss, MeanSquaredError, SigmoidCrossEntropy, SoftmaxCrossEntropy,
 };
 pub use network::{
-    Cache, Deterministic, Gradients, GradientsOf, LayerTensors, Network, NonFiniteInput, Parameters,
+    Cache, Deterministic, Gradients, GradientsOf, HasGradients, LayerTensors, Network,
+    NonFiniteInput, Parameters,
 };
 pub use noise::Noise;
 pub use optim::{

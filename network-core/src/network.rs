@@ -86,18 +86,30 @@ pub trait Parameters<T: Scalar> {
     }
 }
 
-/// `Self` holds the gradients of the parameters of a `P`: the same slices,
-/// in the same order. `network!` implements it for each network's
-/// gradients (`NetGradients: GradientsOf<Net>`), so that an optimizer's
-/// step refuses the gradients of another network at compile time;
-/// implement it for hand-written [`Parameters`] whose gradients are passed
-/// to a step.
+/// The type of the gradients of `Self`'s parameters: `network!`
+/// implements it for each network (`Net`'s are `NetGradients`); implement
+/// it for hand-written [`Parameters`] whose gradients are passed to an
+/// optimizer's step.
+pub trait HasGradients {
+    /// The gradients: the same slices as `Self`'s parameters, in the same
+    /// order.
+    type Gradients;
+}
+
+/// `Self` holds the gradients of the parameters of a `P`: `Self` is
+/// `P`'s [`HasGradients::Gradients`]. An optimizer's step requires it, so
+/// that the gradients of another network are a compile error.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` are not the gradients of `{P}`",
     label = "the gradients of another network",
     note = "pass the gradients that `{P}`'s `loss_and_gradients` writes"
 )]
 pub trait GradientsOf<P> {}
+
+// Not recommended: the message names `P`, and rustc would otherwise say
+// only that `P`'s gradients are another type.
+#[diagnostic::do_not_recommend]
+impl<P: HasGradients<Gradients = G>, G> GradientsOf<P> for G {}
 
 /// The gradients of a network: the same shapes as its parameters.
 pub trait Gradients<T: Scalar>: Parameters<T> + Clone {

@@ -252,17 +252,25 @@ fn gradients_struct(n: &Names) -> TokenStream {
         quote!(#field: <#ty as #krate::Gradients<T>>::zeros(),)
     });
     let parameters_impl = parameters_impl(n, gradients, |l| n.gradients_type(l), false);
+    // The header spanned on the network's name: rustc's help that these
+    // are not another network's gradients then quotes that one token.
+    let gradients_header = respan(
+        quote!(struct #gradients<#decl_params T: #krate::Scalar = f32>),
+        name.span(),
+    );
     quote! {
         #[doc = #doc]
         #[derive(Clone, Copy, Debug, PartialEq)]
         #[repr(C)]
-        #vis struct #gradients<#decl_params T: #krate::Scalar = f32> {
+        #vis #gradients_header {
             #(#fields)*
         }
 
         #parameters_impl
 
-        impl<#impl_params T: #krate::Scalar> #krate::GradientsOf<#name<#args T>> for #gradients<#args T> {}
+        impl<#impl_params T: #krate::Scalar> #krate::HasGradients for #name<#args T> {
+            type Gradients = #gradients<#args T>;
+        }
 
         impl<#impl_params T: #krate::Scalar> #krate::Gradients<T> for #gradients<#args T> {
             fn zeros() -> Self {

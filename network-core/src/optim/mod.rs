@@ -464,7 +464,9 @@ pub(crate) mod test_util {
     // SAFETY: `Tiny` is two arrays of `f64`, valid when all zero.
     unsafe impl crate::Zeroable for Tiny {}
 
-    impl crate::GradientsOf<Tiny> for Tiny {}
+    impl crate::HasGradients for Tiny {
+        type Gradients = Tiny;
+    }
 
     /// Two `f32` parameters.
     #[derive(Clone, Copy, Debug, PartialEq)]
@@ -500,11 +502,9 @@ pub(crate) mod test_util {
         }
     }
 
-    // Claimed, wrongly, so that a step's run-time shape check is reached.
-    impl crate::GradientsOf<Tiny> for Other {}
-    impl crate::GradientsOf<Other> for Tiny {}
-
-    impl crate::GradientsOf<Pair> for Pair {}
+    impl crate::HasGradients for Pair {
+        type Gradients = Pair;
+    }
 
     pub fn values(p: &Tiny) -> [f64; 3] {
         [p.0[0], p.0[1], p.1[0]]

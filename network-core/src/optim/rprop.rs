@@ -529,7 +529,8 @@ mod tests {
         let mut opt = IRpropMinus::<f64, Tiny>::new(IRpropConfig::new()).unwrap();
         let state = opt.clone();
         assert_eq!(
-            opt.step(&mut p, &Tiny([1.0, 1.0], [1.0])),
+            // `apply`: `step` itself refuses these at compile time.
+            opt.apply(&mut p, &Tiny([1.0, 1.0], [1.0])),
             Err(StepError::ShapeMismatch)
         );
         assert_eq!((p, opt), (Other([1.0], [2.0, 3.0]), state));

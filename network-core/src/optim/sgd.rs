@@ -172,7 +172,8 @@ mod tests {
         for bad in [f64::NAN, f64::INFINITY, 1e200] {
             let g = Tiny([0.1, bad], [0.0]);
             assert_eq!(
-                Sgd::new(0.5).unwrap().step(&mut p, &g),
+                // `apply`: `step` itself refuses these at compile time.
+                Sgd::new(0.5).unwrap().apply(&mut p, &g),
                 Err(StepError::NonFiniteGradient)
             );
             assert_eq!(p, before);
@@ -184,7 +185,8 @@ mod tests {
         let mut p = Tiny([1.0, -2.0], [0.5]);
         let g = Other([0.0], [0.0, 0.0]);
         assert_eq!(
-            Sgd::new(0.5).unwrap().step(&mut p, &g),
+            // `apply`: `step` itself refuses these at compile time.
+            Sgd::new(0.5).unwrap().apply(&mut p, &g),
             Err(StepError::ShapeMismatch)
         );
         assert_eq!(p, Tiny([1.0, -2.0], [0.5]));
