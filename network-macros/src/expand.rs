@@ -588,6 +588,7 @@ fn inherent_impl(n: &Names) -> TokenStream {
     let output_activation = n.activation(net.layers.len());
     let layers = net.layers.len();
     let this = quote!(<Self as #krate::Network<T, #input, #output>>);
+    let fit_statistics = fit_statistics(n);
     // The bounds of the methods, spanned on the network's name: rustc's
     // "required by this bound" note then quotes that one token, not the
     // whole invocation.
@@ -627,11 +628,9 @@ fn inherent_impl(n: &Names) -> TokenStream {
         batch("loss_and_gradients_with"),
     );
     let (batch_train, batch_train_with) = (batch("forward_train"), batch("forward_train_with"));
-    let fit_statistics = fit_statistics(n);
     quote! {
         impl<#impl_params T: #krate::Scalar> #name<#args T> {
             #fit_statistics
-
             /// Every size that a const parameter gives is at least 1:
             /// evaluated (and a compile error if not) wherever the network
             /// is built or run.
@@ -693,7 +692,8 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 #this_type: #deterministic,
             {
 
-                #batch_train                x.with_matrix(|x| #this::forward_train(self, x))
+                #batch_train
+                x.with_matrix(|x| #this::forward_train(self, x))
             }
 
             /// The training forward pass, its dropout masks drawn from `rng`
@@ -704,7 +704,8 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 rng: &mut #krate::Rng,
             ) -> #cache<#args T, BATCH> {
 
-                #batch_train_with                x.with_matrix(|x| #this::forward_train_with(self, x, rng))
+                #batch_train_with
+                x.with_matrix(|x| #this::forward_train_with(self, x, rng))
             }
 
             /// Back-propagates `grad_output = dC/da_L` for the samples `x` the
@@ -729,7 +730,8 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 #y: #targets,
             {
 
-                #batch_loss                x.with_matrix(|x| targets.with_matrix(|t| #this::loss::<L, BATCH>(self, x, t)))
+                #batch_loss
+                x.with_matrix(|x| targets.with_matrix(|t| #this::loss::<L, BATCH>(self, x, t)))
             }
 
             /// One forward and backward pass: writes the gradients of the mean
@@ -748,7 +750,8 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 #y: #targets,
             {
 
-                #batch_gradients                x.with_matrix(|x| {
+                #batch_gradients
+                x.with_matrix(|x| {
                     targets.with_matrix(|t| #this::loss_and_gradients::<L, BATCH>(self, x, t, grads))
                 })
             }
@@ -768,7 +771,8 @@ fn inherent_impl(n: &Names) -> TokenStream {
                 #y: #targets,
             {
 
-                #batch_gradients_with                x.with_matrix(|x| {
+                #batch_gradients_with
+                x.with_matrix(|x| {
                     targets.with_matrix(|t| #this::loss_and_gradients_with::<L, BATCH>(self, x, t, grads, rng))
                 })
             }
@@ -942,6 +946,7 @@ fn network_impl(n: &Names) -> TokenStream {
                 noise: #krate::Noise,
                 cache: &mut #cache<#args T, BATCH>,
             ) {
+                #positive
                 #forward_into
                 #set_noise
             }
