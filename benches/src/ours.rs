@@ -149,12 +149,22 @@ pub fn conv_layers_pass(
     (x1, g1): (&SMatrix<f32, 784, 32>, &SMatrix<f32, 4704, 32>),
     (x2, g2): (&SMatrix<f32, 1176, 32>, &SMatrix<f32, 1600, 32>),
 ) -> f32 {
-    let cache1 = net1.forward_train(x1);
-    <ConvLayer1 as Network<f32, 784, 4704>>::parameter_gradients_into(
-        net1, x1, &cache1, g1, grads1,
+    // As the training step runs them: in place, each cache spent by its
+    // backward pass.
+    let mut cache1 = net1.forward_train(x1);
+    let z1 = cache1.z1[(0, 0)];
+    cache1.z1.copy_from(g1);
+    <ConvLayer1 as Network<f32, 784, 4704>>::backward_in_place(net1, x1, &mut cache1, grads1);
+    let mut cache2 = net2.forward_train(x2);
+    let z2 = cache2.z1[(0, 0)];
+    cache2.z1.copy_from(g2);
+    let mut grad_x = SMatrix::<f32, 1176, 32>::zeros();
+    <ConvLayer as Network<f32, 1176, 1600>>::backward_in_place_with_input(
+        net2,
+        x2,
+        &mut cache2,
+        grads2,
+        &mut grad_x,
     );
-    let cache2 = net2.forward_train(x2);
-    let grad_x =
-        <ConvLayer as Network<f32, 1176, 1600>>::backward_delta_into(net2, x2, &cache2, g2, grads2);
-    grad_x[(0, 0)] + cache1.z1[(0, 0)] + cache2.z1[(0, 0)]
+    grad_x[(0, 0)] + z1 + z2
 }

@@ -154,6 +154,24 @@ pub fn hadamard_in_place<T: Scalar, const R: usize, const C: usize>(
     }
 }
 
+/// `out = x ∘ y`, value by value, overwriting `out`: `dC/dz` from `dC/da`
+/// (in `x`) and `f'(z)` (in `y`) where `dC/da` needed a matrix of its own.
+#[inline]
+pub fn hadamard_into<T: Scalar, const R: usize, const C: usize>(
+    out: &mut SMatrix<T, R, C>,
+    x: &SMatrix<T, R, C>,
+    y: &SMatrix<T, R, C>,
+) {
+    for ((out, &x), &y) in out
+        .as_mut_slice()
+        .iter_mut()
+        .zip(x.as_slice())
+        .zip(y.as_slice())
+    {
+        *out = x * y;
+    }
+}
+
 /// A read-only matrix over a slice: element `(r, c)` is `data[r * rs + c * cs]`.
 #[derive(Clone, Copy, Debug)]
 struct View<'a, T> {

@@ -546,13 +546,19 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
             let layer_type = n.layer_type(l);
             let grad_a_prev = format_ident!("grad_a{}", l - 1);
             steps.extend(quote! {
-                if <#layer_type as #krate::Layer<T, #inputs, #outputs>>::BACKWARD_READS_INPUT
-                    || !<#below_activation as #krate::Activation>::ELEMENT_WISE
-                {
+                if !<#below_activation as #krate::Activation>::ELEMENT_WISE {
                     let mut #grad_a_prev = SMatrix::<T, #inputs, BATCH>::zeros();
                     self.#field.input_gradient_into(#delta, &cache.#prev, noise.for_layer(#l), &mut #grad_a_prev);
                     cache.#z_prev =
                         <#below_activation as #krate::Activation>::backward(&cache.#z_prev, &cache.#prev, &#grad_a_prev);
+                } else if <#layer_type as #krate::Layer<T, #inputs, #outputs>>::BACKWARD_READS_INPUT {
+                    // `dC/da` first (the layer reads `a`), then f'(z) over
+                    // `a` and their product over `z`.
+                    let mut #grad_a_prev = SMatrix::<T, #inputs, BATCH>::zeros();
+                    self.#field.input_gradient_into(#delta, &cache.#prev, noise.for_layer(#l), &mut #grad_a_prev);
+                    let #f_prime: &mut SMatrix<T, #inputs, BATCH> = &mut cache.#prev;
+                    <#below_activation as #krate::Activation>::derivative_in_place(&cache.#z_prev, #f_prime);
+                    #krate::kernels::hadamard_into(&mut cache.#z_prev, &#grad_a_prev, #f_prime);
                 } else {
                     // f'(z) over `a`, then `dC/da` and its product with f'
                     // over `z`.
