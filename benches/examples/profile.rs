@@ -12,7 +12,7 @@ use network_benches::{BATCH_B, BATCH_C, LR_A, LR_B, LR_C, data, hand, ours};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: profile <A|A-inf|B|C|C-inf> <ours|hand|dfdx> <steps>";
+    let usage = "usage: profile <A|A-inf|B|C|C-inf|LeNet> <ours|hand|dfdx> <steps>";
     let (Some(workload), Some(implementation)) = (args.get(1), args.get(2)) else {
         eprintln!("{usage}");
         std::process::exit(2);
@@ -46,6 +46,16 @@ fn main() {
             let net = network_benches::xor(1).hand;
             for _ in 0..steps {
                 total += net.forward(black_box(&[1.0, 0.0]));
+            }
+        }
+        ("LeNet", "ours") => {
+            let mut net = ours::LeNet::random_boxed(1);
+            let mut grads = network::boxed_zeroed::<ours::LeNetGradients>();
+            let mut adam = Adam::new_boxed(AdamConfig::adam(1e-3)).unwrap();
+            let x = ours::batch(&data::inputs::<784, 32>(300));
+            let t = ours::batch(&data::one_hot::<10, 32>(400));
+            for _ in 0..steps {
+                total += ours::lenet_step(&mut net, &mut grads, &mut adam, black_box(&x), &t);
             }
         }
         ("B", "ours") => {

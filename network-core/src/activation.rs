@@ -484,7 +484,7 @@ impl Activation for Softmax {
         z: &SMatrix<T, R, C>,
         a: &mut SMatrix<T, R, C>,
     ) {
-        a.copy_from(z);
+        a.as_mut_slice().copy_from_slice(z.as_slice());
         if R == 0 {
             return;
         }

@@ -472,15 +472,34 @@ mod blocked {
         b: View<'_, T>,
         write: Write,
     ) {
+        let all = 0..dims.0;
         match (core::mem::size_of::<T>() <= 4, WIDE) {
-            (true, false) => row_panels::<T, F, MR_F32>(dims, c, a, b, write),
-            (false, false) => row_panels::<T, F, MR_F64>(dims, c, a, b, write),
-            (true, true) => row_panels::<T, F, WIDE_MR_F32>(dims, c, a, b, write),
-            (false, true) => row_panels::<T, F, WIDE_MR_F64>(dims, c, a, b, write),
+            (true, false) => row_panels::<T, F, MR_F32>(dims, all, c, a, b, write),
+            (false, false) => row_panels::<T, F, MR_F64>(dims, all, c, a, b, write),
+            (true, true) => wide_then_narrow::<T, F, WIDE_MR_F32, MR_F32>(dims, c, a, b, write),
+            (false, true) => wide_then_narrow::<T, F, WIDE_MR_F64, MR_F64>(dims, c, a, b, write),
         }
     }
 
-    /// Panels of `MR` rows of `c`, `KC` columns of `a` at a time. Full panels
+    /// The rows of `c` in panels of `WIDE` rows as far as they go, the rest
+    /// in panels of `NARROW`: a wide panel with few rows would multiply
+    /// mostly padding (an output layer of 10 units, a convolution of 6
+    /// channels: the LeNet step took 28% longer when they did).
+    #[inline(always)]
+    fn wide_then_narrow<T: Scalar, F: MultiplyAdd, const WIDE: usize, const NARROW: usize>(
+        dims: (usize, usize, usize),
+        c: &mut [T],
+        a: View<'_, T>,
+        b: View<'_, T>,
+        write: Write,
+    ) {
+        let split = dims.0 / WIDE * WIDE;
+        row_panels::<T, F, WIDE>(dims, 0..split, c, a, b, write);
+        row_panels::<T, F, NARROW>(dims, split..dims.0, c, a, b, write);
+    }
+
+    /// Panels of `MR` rows of `c` (those in `range`), `KC` columns of `a` at
+    /// a time. Full panels
     /// of a column-major `a` are read in place; the others (a transposed `a`,
     /// the last rows) are first packed into a contiguous copy.
     ///
@@ -489,6 +508,7 @@ mod blocked {
     #[inline(always)]
     fn row_panels<T: Scalar, F: MultiplyAdd, const MR: usize>(
         (m, k, n): (usize, usize, usize),
+        range: core::ops::Range<usize>,
         c: &mut [T],
         a: View<'_, T>,
         b: View<'_, T>,
@@ -496,9 +516,9 @@ mod blocked {
     ) {
         // Zeroed only if some panel needs packing.
         let mut packed: Option<[[T; MR]; KC]> = None;
-        let mut i = 0;
-        while i < m {
-            let rows = MR.min(m - i);
+        let mut i = range.start;
+        while i < range.end {
+            let rows = MR.min(range.end - i);
             let mut k0 = 0;
             while k0 < k {
                 let depth = KC.min(k - k0);

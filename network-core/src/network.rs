@@ -476,7 +476,10 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
         grads: &mut Self::Gradients,
     ) -> SMatrix<T, IN, B> {
         let mut spent = cache.clone();
-        spent.logits_mut().copy_from(delta_output);
+        spent
+            .logits_mut()
+            .as_mut_slice()
+            .copy_from_slice(delta_output.as_slice());
         let mut grad_x = SMatrix::zeros();
         self.backward_in_place_with_input(x, &mut spent, grads, &mut grad_x);
         grad_x
@@ -492,7 +495,10 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
         grads: &mut Self::Gradients,
     ) {
         let mut spent = cache.clone();
-        spent.logits_mut().copy_from(delta_output);
+        spent
+            .logits_mut()
+            .as_mut_slice()
+            .copy_from_slice(delta_output.as_slice());
         self.backward_in_place(x, &mut spent, grads);
     }
 

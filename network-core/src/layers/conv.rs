@@ -251,7 +251,9 @@ impl<
         _noise: Noise,
         z: &mut SMatrix<T, OUT, B>,
     ) {
-        z.fill(T::zero());
+        // A slice's `fill` is a `memset`; nalgebra's goes element by
+        // element through an iterator (it made LeNet's step 20% slower).
+        z.as_mut_slice().fill(T::zero());
         let (w, b, x) = (self.w.as_slice(), self.b.as_slice(), a_prev.as_slice());
         #[cfg(vector_registers)]
         Self::with_scratch(|scratch| match scratch {
@@ -305,7 +307,7 @@ impl<
         _noise: Noise,
         grad: &mut SMatrix<T, IN, B>,
     ) {
-        grad.fill(T::zero());
+        grad.as_mut_slice().fill(T::zero());
         let (w, delta) = (self.w.as_slice(), delta.as_slice());
         #[cfg(vector_registers)]
         Self::with_scratch(|scratch| match scratch {

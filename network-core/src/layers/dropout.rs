@@ -63,7 +63,7 @@ impl<T: Scalar, const N: usize, R: DropoutRate> Dropout<T, N, R> {
     /// `m ∘ v / (1 - p)`, with the mask of `noise`; `v` unchanged without a
     /// key.
     fn masked<const B: usize>(v: &SMatrix<T, N, B>, noise: Noise, out: &mut SMatrix<T, N, B>) {
-        out.copy_from(v);
+        out.as_mut_slice().copy_from_slice(v.as_slice());
         if !noise.is_on() {
             return;
         }

@@ -157,7 +157,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, G: PoolGeometry, M: PoolKind>
         _noise: Noise,
         z: &mut SMatrix<T, OUT, B>,
     ) {
-        z.fill(T::zero());
+        z.as_mut_slice().fill(T::zero());
         M::forward(&G::SHAPE, a_prev.as_slice(), z.as_mut_slice());
     }
 
@@ -178,7 +178,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, G: PoolGeometry, M: PoolKind>
         _noise: Noise,
         grad: &mut SMatrix<T, IN, B>,
     ) {
-        grad.fill(T::zero());
+        grad.as_mut_slice().fill(T::zero());
         M::backward(
             &G::SHAPE,
             a_prev.as_slice(),

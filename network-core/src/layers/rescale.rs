@@ -373,7 +373,7 @@ impl<T: Scalar, const N: usize, F> Layer<T, N, N> for Rescale<T, N, F> {
         _noise: Noise,
         z: &mut SMatrix<T, N, B>,
     ) {
-        z.copy_from(a_prev);
+        z.as_mut_slice().copy_from_slice(a_prev.as_slice());
         for mut column in z.column_iter_mut() {
             for ((v, &offset), &scale) in column
                 .iter_mut()
@@ -402,7 +402,7 @@ impl<T: Scalar, const N: usize, F> Layer<T, N, N> for Rescale<T, N, F> {
         _noise: Noise,
         grad: &mut SMatrix<T, N, B>,
     ) {
-        grad.copy_from(delta);
+        grad.as_mut_slice().copy_from_slice(delta.as_slice());
         for mut column in grad.column_iter_mut() {
             for (g, &scale) in column.iter_mut().zip(self.statistics.column(1).iter()) {
                 *g *= scale;
