@@ -484,7 +484,7 @@ mod blocked {
     /// The rows of `c` in panels of `WIDE` rows as far as they go, the rest
     /// in panels of `NARROW`: a wide panel with few rows would multiply
     /// mostly padding (an output layer of 10 units, a convolution of 6
-    /// channels: the LeNet step took 28% longer when they did).
+    /// channels).
     #[inline(always)]
     fn wide_then_narrow<T: Scalar, F: MultiplyAdd, const WIDE: usize, const NARROW: usize>(
         dims: (usize, usize, usize),
