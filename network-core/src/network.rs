@@ -552,14 +552,9 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     where
         Self: Deterministic,
     {
-        let mut cache = if size_of::<Self::Cache<B>>() > BY_VALUE_CACHE_BYTES {
-            let mut cache = Self::Cache::<B>::zeroed();
-            self.forward_cache_into(x, Noise::OFF, &mut cache);
-            cache
-        } else {
-            self.forward_train(x)
-        };
-        gradients_of_cache::<T, Self, L, IN, OUT, B>(self, x, targets, &mut cache, grads)
+        with_training_cache(self, x, Noise::OFF, |cache| {
+            gradients_of_cache::<T, Self, L, IN, OUT, B>(self, x, targets, cache, grads)
+        })
     }
 
     /// Like [`Network::loss_and_gradients`], and also returns `dC/dx`, the
@@ -575,12 +570,13 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     where
         Self: Deterministic,
     {
-        let mut cache = self.forward_train(x);
-        let loss = L::loss(cache.logits(), cache.output(), targets);
-        *cache.logits_mut() = L::output_delta(cache.logits(), cache.output(), targets);
-        let mut grad_input = SMatrix::zeros();
-        self.backward_in_place_with_input(x, &mut cache, grads, &mut grad_input);
-        (loss, grad_input)
+        with_training_cache(self, x, Noise::OFF, |cache| {
+            let loss = L::loss(cache.logits(), cache.output(), targets);
+            *cache.logits_mut() = L::output_delta(cache.logits(), cache.output(), targets);
+            let mut grad_input = SMatrix::zeros();
+            self.backward_in_place_with_input(x, cache, grads, &mut grad_input);
+            (loss, grad_input)
+        })
     }
 
     /// The loss `L` of each sample (column) of the batch, every layer as at
@@ -608,18 +604,45 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
         grads: &mut Self::Gradients,
         rng: &mut Rng,
     ) -> T {
-        let mut cache = self.forward_train_with(x, rng);
-        gradients_of_cache::<T, Self, L, IN, OUT, B>(self, x, targets, &mut cache, grads)
+        with_training_cache(self, x, Self::training_noise(rng), |cache| {
+            gradients_of_cache::<T, Self, L, IN, OUT, B>(self, x, targets, cache, grads)
+        })
     }
 }
 
-/// The largest cache that [`Network::loss_and_gradients`] builds as the
-/// by-value pass returns it; a larger one is zeroed and filled in place.
+/// The largest cache that [`with_training_cache`] builds as the by-value
+/// pass returns it; a larger one is zeroed and filled in place.
 /// Measured: a by-value cache is copied out of the pass field by field (a
 /// 64-32-10 network's 10.5 KB made `memmove` 4% of its training step on
 /// x86, which the in-place pass saves, 8% of the step in all), while
 /// zeroing XOR's 160 bytes first cost its Cortex-M4 epoch 21 instructions.
 const BY_VALUE_CACHE_BYTES: usize = 256;
+
+/// Runs `f` on the training pass of `x` made with `noise`, its cache built
+/// in this frame (so that `f` can spend it in place): by value up to
+/// [`BY_VALUE_CACHE_BYTES`], else zeroed and filled by
+/// [`Network::forward_cache_into`]. Every training step goes through it.
+/// Always inlined: a cache returned from a function is copied on a
+/// Cortex-M4's stack.
+#[inline(always)]
+pub(crate) fn with_training_cache<T, N, R, const IN: usize, const OUT: usize, const B: usize>(
+    network: &N,
+    x: &SMatrix<T, IN, B>,
+    noise: Noise,
+    f: impl FnOnce(&mut N::Cache<B>) -> R,
+) -> R
+where
+    T: Scalar,
+    N: Network<T, IN, OUT>,
+{
+    if size_of::<N::Cache<B>>() > BY_VALUE_CACHE_BYTES {
+        let mut cache = N::Cache::<B>::zeroed();
+        network.forward_cache_into(x, noise, &mut cache);
+        f(&mut cache)
+    } else {
+        f(&mut network.forward_cache(x, noise))
+    }
+}
 
 /// The loss `L` of a training pass's `cache`, its gradients written into
 /// `grads`; the cache is spent.

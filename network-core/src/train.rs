@@ -37,6 +37,7 @@ use nalgebra::{SMatrix, SVector};
 
 use crate::dataset::{Batch, Dataset, split_len};
 use crate::metrics::ConfusionMatrix;
+use crate::network::with_training_cache;
 use crate::{
     Activation, Cache, ConfigError, Loss, Network, Noise, Optimizer, Parameters, Rng, Scalar,
     Schedule, StepError, clip_global_norm,
@@ -478,41 +479,39 @@ impl<L, const B: usize> Trainer<L, B> {
         N: Network<T, IN, OUT>,
         L: Loss<N::OutputActivation>,
     {
-        // The cache is written in place and spent in place: no matrix of
-        // the pass is returned by value (LLVM keeps such returns as copies
-        // on a Cortex-M4's stack).
-        let mut cache = N::Cache::<B>::zeroed();
-        network.forward_cache_into(&batch.x, N::training_noise(rng), &mut cache);
         let len = batch.len.min(B);
-        // The loss and the count first: the backward pass spends the cache.
-        let outcome = BatchOutcome {
-            loss: masked_loss::<T, N::OutputActivation, L, OUT, B>(
-                cache.logits(),
-                cache.output(),
-                &batch.t,
-                len,
-            ),
-            correct: correct_predictions::<T, N::OutputActivation, L, OUT, B>(
-                cache.logits(),
-                cache.output(),
-                &batch.t,
-                len,
-            ),
-        };
-        let mut delta = L::output_delta(cache.logits(), cache.output(), &batch.t);
-        if len < B {
-            // `output_delta` divides by B; the mean over `len` samples
-            // divides by `len` instead, and padding contributes nothing.
-            for j in len..B {
-                delta.column_mut(j).fill(T::zero());
+        with_training_cache(network, &batch.x, N::training_noise(rng), |cache| {
+            // The loss and the count first: the backward pass spends the
+            // cache.
+            let outcome = BatchOutcome {
+                loss: masked_loss::<T, N::OutputActivation, L, OUT, B>(
+                    cache.logits(),
+                    cache.output(),
+                    &batch.t,
+                    len,
+                ),
+                correct: correct_predictions::<T, N::OutputActivation, L, OUT, B>(
+                    cache.logits(),
+                    cache.output(),
+                    &batch.t,
+                    len,
+                ),
+            };
+            let mut delta = L::output_delta(cache.logits(), cache.output(), &batch.t);
+            if len < B {
+                // `output_delta` divides by B; the mean over `len` samples
+                // divides by `len` instead, and padding contributes nothing.
+                for j in len..B {
+                    delta.column_mut(j).fill(T::zero());
+                }
+                if len > 0 {
+                    delta *= T::constant(B as f64 / len as f64);
+                }
             }
-            if len > 0 {
-                delta *= T::constant(B as f64 / len as f64);
-            }
-        }
-        *cache.logits_mut() = delta;
-        network.backward_in_place(&batch.x, &mut cache, grads);
-        outcome
+            *cache.logits_mut() = delta;
+            network.backward_in_place(&batch.x, cache, grads);
+            outcome
+        })
     }
 
     /// One training step on `batch`: loss and gradients (dropout masks drawn
