@@ -348,11 +348,8 @@ where
         .iter()
         .map(|&(_, rows)| if rows == 0 { 0 } else { 2 })
         .sum();
-    let statistics_agree = N::LAYER_TENSORS.len() == N::LAYER_NAMES.len()
-        && network.statistics().map(<[T]>::len).eq(N::LAYER_TENSORS
-            .iter()
-            .filter(|tensors| tensors.has_statistics())
-            .map(|tensors| tensors.statistics.len() * tensors.statistic_len()));
+    let statistics_agree =
+        N::LAYER_TENSORS.len() == N::LAYER_NAMES.len() && crate::network::statistics_agree(network);
     if N::LAYER_CONSTRUCTORS.len() != N::LAYER_NAMES.len()
         || expected_slices != network.slices().count()
         || network.slices().map(<[T]>::len).sum::<usize>() != N::PARAMETERS

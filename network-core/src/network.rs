@@ -610,6 +610,21 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
     }
 }
 
+/// Whether `network`'s statistics slices are the ones its
+/// [`Network::LAYER_TENSORS`] describe: one per layer with statistics, each
+/// of its named vectors' values. `network!` always makes them agree;
+/// `write_static` and safetensors check before they rely on that layout.
+pub(crate) fn statistics_agree<T, N, const IN: usize, const OUT: usize>(network: &N) -> bool
+where
+    T: Scalar,
+    N: Network<T, IN, OUT>,
+{
+    network.statistics().map(<[T]>::len).eq(N::LAYER_TENSORS
+        .iter()
+        .filter(|tensors| tensors.has_statistics())
+        .map(|tensors| tensors.statistics.len() * tensors.statistic_len()))
+}
+
 /// The largest cache that [`with_training_cache`] builds as the by-value
 /// pass returns it; a larger one is zeroed and filled in place.
 /// Measured: a by-value cache is copied out of the pass field by field (a

@@ -272,16 +272,12 @@ where
         }
     }
     let len = |t: &Tensor| t.shape.iter().product::<usize>();
-    let statistics_agree = network.statistics().map(<[T]>::len).eq(N::LAYER_TENSORS
-        .iter()
-        .filter(|t| t.has_statistics())
-        .map(|t| t.statistics.len() * t.statistic_len()));
     if parameters != network.slices().count()
         || !tensors[..parameters]
             .iter()
             .map(len)
             .eq(network.slices().map(<[T]>::len))
-        || !statistics_agree
+        || !crate::network::statistics_agree(network)
     {
         return Err(SafetensorsError::Inconsistent);
     }
