@@ -77,6 +77,7 @@ pub mod metrics;
 mod network;
 mod noise;
 pub mod optim;
+mod power;
 #[cfg(feature = "safetensors")]
 pub mod safetensors;
 mod scalar;

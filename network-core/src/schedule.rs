@@ -1,5 +1,7 @@
 //! Learning-rate schedules: the step size as a function of the epoch.
 
+use crate::power::power;
+
 /// How the learning rate changes from epoch to epoch, starting from a base
 /// rate `lr0` at epoch 0 (the formulas are PyTorch's `lr_scheduler`s).
 ///
@@ -46,10 +48,10 @@ impl Schedule {
         match *self {
             Schedule::Constant => base,
             Schedule::StepDecay { every, factor } => match epoch.checked_div(every) {
-                Some(decays) => base * libm::pow(factor, decays as f64),
+                Some(decays) => base * power(factor, decays as u64),
                 None => base,
             },
-            Schedule::Exponential { gamma } => base * libm::pow(gamma, epoch as f64),
+            Schedule::Exponential { gamma } => base * power(gamma, epoch as u64),
             Schedule::Cosine {
                 epochs,
                 min_learning_rate: min,

@@ -4,6 +4,7 @@ use super::{
     ConfigError, Optimizer, StepError, bounded, check_step, decay, largest, non_negative, positive,
     update_is_finite,
 };
+use crate::power::power;
 use crate::{Gradients, GradientsOf, Parameters, Scalar, Zeroable};
 
 /// The hyperparameters of [`Adam`]; the defaults are PyTorch's.
@@ -304,22 +305,6 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Adam<T, G> {
     }
 }
 
-/// `base^exponent` by repeated squaring: a few multiplications, where
-/// `libm::pow` would add about 2 KB of `f64` code to a Cortex-M4 firmware
-/// (whose FPU has no `f64`). Within a few ulps of the exact power, far
-/// below the precision of the `T` it is rounded to.
-fn power(base: f64, mut exponent: u64) -> f64 {
-    let (mut result, mut square) = (1.0, base);
-    while exponent > 0 {
-        if exponent & 1 == 1 {
-            result *= square;
-        }
-        square *= square;
-        exponent >>= 1;
-    }
-    result
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,25 +323,6 @@ mod tests {
         assert_eq!(adam.state.v.0, [0.001f32; 2]);
         // The first step moves each parameter by lr (m_hat / sqrt(v_hat) = 1).
         assert!((p.0[0] - (0.5 - 1e-3)).abs() < 1e-7, "{:?}", p.0);
-    }
-
-    #[test]
-    fn powers_by_squaring_are_powers() {
-        for (base, exponent) in [
-            (0.9, 1),
-            (0.999, 7),
-            (0.999, 1000),
-            (0.5, 60),
-            (0.9, 1 << 40),
-        ] {
-            let want = libm::pow(base, exponent as f64);
-            let got = power(base, exponent);
-            assert!(
-                (got - want).abs() <= 1e-14 * want.max(f64::MIN_POSITIVE),
-                "{base}^{exponent}"
-            );
-        }
-        assert_eq!(power(0.999, 0), 1.0);
     }
 
     /// The published rule, written out for one scalar.
