@@ -15,12 +15,13 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use network::prelude::*;
 use network::{DampedOutcome, DampingConfig, LevenbergMarquardt, StepError, TrainError};
 
 #[path = "cortex-m4/src/calibration.rs"]
 mod calibration;
-use calibration::{Calibration, CalibrationGradients, calibration_max_error, calibration_samples};
+use calibration::{
+    ADAM_EPOCHS, Calibration, calibration_max_error, calibration_samples, train_with_adam,
+};
 
 /// The largest acceptable error, in degrees Celsius.
 const TARGET: f32 = 0.5;
@@ -29,10 +30,6 @@ const SEEDS: u64 = 20;
 /// At most this many LM epochs per seed: a tenth of Adam's would be 600;
 /// the slowest of seeds 1 to 20 needed 60 when this was set.
 const LM_EPOCHS: usize = 100;
-/// The firmware's Adam: epochs, and the learning rate the cosine schedule
-/// starts from.
-const ADAM_EPOCHS: usize = 6000;
-const ADAM_LEARNING_RATE: f32 = 0.05;
 
 type Samples = [([f32; 1], [f32; 1]); 32];
 type Lm = LevenbergMarquardt<f32, { Calibration::<f32>::PARAMETERS }>;
@@ -56,25 +53,9 @@ fn fit_lm(seed: u64, data: &Samples) -> Result<(usize, f32), StepError> {
 
 /// The firmware's training from the weights of `seed`; returns the largest
 /// error.
-fn fit_adam(seed: u64, data: &Samples) -> Result<f32, TrainError> {
+fn fit_adam(seed: u64) -> Result<f32, TrainError> {
     let mut net = Calibration::<f32>::random(seed);
-    let mut grads = CalibrationGradients::zeros();
-    let mut order = [0usize; 32];
-    let mut adam = Adam::new(AdamConfig::adam(ADAM_LEARNING_RATE))?;
-    let trainer = Trainer::<MeanSquaredError, 32>::new(TrainConfig::new(ADAM_EPOCHS).schedule(
-        Schedule::Cosine {
-            epochs: ADAM_EPOCHS,
-            min_learning_rate: 0.0,
-        },
-    ))?;
-    trainer.fit(
-        &mut net,
-        &mut adam,
-        &mut grads,
-        &data[..],
-        &mut order,
-        |_, _| Control::Continue,
-    )?;
+    train_with_adam(&mut net, |_| ())?;
     Ok(calibration_max_error(&net))
 }
 
@@ -89,7 +70,7 @@ fn main() -> ExitCode {
         let lm = fit_lm(seed, &data);
         lm_time += start.elapsed();
         let start = Instant::now();
-        let adam = fit_adam(seed, &data);
+        let adam = fit_adam(seed);
         adam_time += start.elapsed();
         let (epochs, lm_error) = match lm {
             Ok(fitted) => fitted,

@@ -9,6 +9,7 @@
 
 use network::nalgebra::ComplexField;
 use network::prelude::*;
+use network::{Summary, TrainError};
 
 network! {
     /// Calibrates a thermistor: the ADC reading of a voltage divider in, the
@@ -61,3 +62,48 @@ pub fn calibration_max_error(net: &Calibration<f32>) -> f32 {
         })
         .fold(0.0, f32::max)
 }
+
+/// The firmware's training: Adam at learning rate [`ADAM_LEARNING_RATE`]
+/// with a cosine schedule down to 0 over [`ADAM_EPOCHS`] epochs of full
+/// batches of the 32 [`calibration_samples`], in mean squared error, from
+/// `net`'s weights as they are. `on_epoch` sees each epoch's statistics.
+///
+/// Everything it needs is on its own stack: the samples (256 B), the
+/// gradients (196 B), Adam's moments (392 B) and the training cache
+/// (4,352 B).
+///
+/// # Errors
+///
+/// [`TrainError::Step`] if a loss or an update is not finite (the network
+/// then keeps its last finite weights).
+pub fn train_with_adam(
+    net: &mut Calibration<f32>,
+    mut on_epoch: impl FnMut(&EpochStats),
+) -> Result<Summary, TrainError> {
+    let data = calibration_samples();
+    let mut order = [0usize; 32];
+    let mut grads = CalibrationGradients::zeros();
+    let mut adam = Adam::new(AdamConfig::adam(ADAM_LEARNING_RATE))?;
+    let trainer = Trainer::<MeanSquaredError, 32>::new(TrainConfig::new(ADAM_EPOCHS).schedule(
+        Schedule::Cosine {
+            epochs: ADAM_EPOCHS,
+            min_learning_rate: 0.0,
+        },
+    ))?;
+    trainer.fit(
+        net,
+        &mut adam,
+        &mut grads,
+        &data[..],
+        &mut order,
+        |stats, _| {
+            on_epoch(stats);
+            Control::Continue
+        },
+    )
+}
+
+/// The epochs of [`train_with_adam`].
+pub const ADAM_EPOCHS: usize = 6000;
+/// The learning rate that [`train_with_adam`]'s cosine schedule starts from.
+pub const ADAM_LEARNING_RATE: f32 = 0.05;

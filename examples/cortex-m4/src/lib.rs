@@ -16,8 +16,9 @@ pub const CPU_HZ: u32 = 25_000_000;
 
 mod calibration;
 pub use calibration::{
-    Calibration, CalibrationGradients, adc_reading, calibration_input, calibration_max_error,
-    calibration_samples, celsius_of_output,
+    ADAM_EPOCHS, ADAM_LEARNING_RATE, Calibration, CalibrationGradients, adc_reading,
+    calibration_input, calibration_max_error, calibration_samples, celsius_of_output,
+    train_with_adam,
 };
 
 // `pub static XOR_IN_FLASH: Xor<f32>`, written on the host by

@@ -17,17 +17,16 @@ use cortex_m_semihosting::hprintln;
 use network::prelude::*;
 use network::serialize::{from_bytes, serialized_size, to_bytes};
 use network_cortex_m4::{
-    CPU_HZ, Calibration, CalibrationGradients, Fixed, InstructionCounter, XOR_IN_FLASH,
-    adc_reading, calibration_input, calibration_max_error, calibration_samples, celsius_of_output,
-    exit, paint_stack, stack_peak, train_xor, valid, xor_correct, xor_inputs,
+    ADAM_EPOCHS, CPU_HZ, Calibration, Fixed, InstructionCounter, XOR_IN_FLASH, adc_reading,
+    calibration_input, calibration_max_error, celsius_of_output, exit, paint_stack, stack_peak,
+    train_with_adam, train_xor, xor_correct, xor_inputs,
 };
 
-const CALIBRATION_EPOCHS: usize = 6000;
 const CALIBRATION_TARGET: f32 = 0.5;
 /// The calibration's loss is kept every this many epochs.
 const LOSS_EVERY: usize = 500;
 /// The losses kept: every [`LOSS_EVERY`] epochs and at the last.
-type Losses = [f32; CALIBRATION_EPOCHS / LOSS_EVERY + 1];
+type Losses = [f32; ADAM_EPOCHS / LOSS_EVERY + 1];
 
 #[entry]
 fn main() -> ! {
@@ -37,20 +36,62 @@ fn main() -> ! {
         hprintln!("the instruction counter is wrong: run QEMU with -icount");
         exit(false)
     };
-    let xor = train_xor(3000, 500, &counter);
-    let xor_ok = xor.correct;
+    let xor_ok = xor_phase(&counter);
+    let calibration_ok = calibration_phase();
+
+    let flash_ok = xor_correct(&XOR_IN_FLASH.forward(&xor_inputs())) == 4;
     hprintln!(
-        "xor   {}/4 correct after training on the device, {} instructions per epoch",
-        xor_ok,
-        xor.instructions_per_epoch()
+        "flash xor from weights in flash at {:p}: {}",
+        &XOR_IN_FLASH,
+        if flash_ok { "4/4 correct" } else { "WRONG" }
     );
 
-    let (calibration, max_error, losses) = train_calibration();
+    hprintln!("stack peak {} bytes", stack_peak());
+    let success = xor_ok && calibration_ok && flash_ok;
+    hprintln!(
+        "{}",
+        if success {
+            "all targets reached"
+        } else {
+            "FAILED"
+        }
+    );
+    exit(success)
+}
+
+/// Trains XOR and prints the result; true if all 4 are correct. Not
+/// inlined, so that nothing of it stays in `main`'s frame.
+#[inline(never)]
+fn xor_phase(counter: &InstructionCounter) -> bool {
+    let xor = train_xor(3000, 500, counter);
+    hprintln!(
+        "xor   {}/4 correct after training on the device, {} instructions per epoch",
+        xor.correct,
+        xor.instructions_per_epoch()
+    );
+    xor.correct == 4
+}
+
+/// Trains the calibration, prints its losses and errors, and round-trips
+/// it through bytes; true if every target is reached. Its frame holds the
+/// network and the losses that training fills, and nothing else while
+/// training runs: the printing is in frames of its own.
+#[inline(never)]
+fn calibration_phase() -> bool {
+    let mut calibration = Calibration::<f32>::zeroed();
+    let mut losses: Losses = [f32::NAN; ADAM_EPOCHS / LOSS_EVERY + 1];
+    let max_error = train_calibration(&mut calibration, &mut losses);
+    report_calibration(&calibration, max_error, &losses) && round_trip(&calibration)
+}
+
+/// Prints the calibration's losses, its largest error and a few readings;
+/// true if the error is within the target.
+#[inline(never)]
+fn report_calibration(calibration: &Calibration<f32>, max_error: f32, losses: &Losses) -> bool {
     for (i, loss) in losses.iter().enumerate() {
-        let epoch = (i * LOSS_EVERY).min(CALIBRATION_EPOCHS - 1);
+        let epoch = (i * LOSS_EVERY).min(ADAM_EPOCHS - 1);
         hprintln!("calib epoch {:5}  loss {}", epoch, Fixed(*loss, 8));
     }
-    let calibration_ok = max_error < CALIBRATION_TARGET;
     hprintln!(
         "calib max error {} C from -20 to 80 C (target < {} C)",
         Fixed(max_error, 3),
@@ -66,27 +107,7 @@ fn main() -> ! {
             Fixed(celsius, 1)
         );
     }
-
-    let serialise_ok = round_trip(&calibration);
-
-    let flash_ok = xor_correct(&XOR_IN_FLASH.forward(&xor_inputs())) == 4;
-    hprintln!(
-        "flash xor from weights in flash at {:p}: {}",
-        &XOR_IN_FLASH,
-        if flash_ok { "4/4 correct" } else { "WRONG" }
-    );
-
-    hprintln!("stack peak {} bytes", stack_peak());
-    let success = xor_ok == 4 && calibration_ok && serialise_ok && flash_ok;
-    hprintln!(
-        "{}",
-        if success {
-            "all targets reached"
-        } else {
-            "FAILED"
-        }
-    );
-    exit(success)
+    max_error < CALIBRATION_TARGET
 }
 
 /// Round-trips the calibration through `to_bytes` / `from_bytes` in a
@@ -108,46 +129,26 @@ fn round_trip(calibration: &Calibration<f32>) -> bool {
     ok
 }
 
-/// Trains the calibration network in full batches of 32 with Adam and a
-/// cosine learning-rate schedule; returns it, its largest error and its
-/// loss every [`LOSS_EVERY`] epochs and at the last. Not inlined, and
-/// printing nothing, so that its frame is the training's alone and no
-/// formatter's frame sits on top of it.
+/// Trains the calibration network ([`train_with_adam`] from the weights of
+/// seed 1) and keeps its loss every [`LOSS_EVERY`] epochs and at the last;
+/// returns its largest error. Not inlined, and printing nothing on success,
+/// so that its frame is the training's alone and no formatter's frame sits
+/// on top of it.
 #[inline(never)]
-fn train_calibration() -> (Calibration<f32>, f32, Losses) {
-    let data = calibration_samples();
-    let mut order = [0usize; 32];
-    let mut net = Calibration::<f32>::random(1);
-    let mut grads = CalibrationGradients::zeros();
-    let mut adam = valid(Adam::new(AdamConfig::adam(0.05)));
-    let trainer = valid(Trainer::<MeanSquaredError, 32>::new(
-        TrainConfig::new(CALIBRATION_EPOCHS).schedule(Schedule::Cosine {
-            epochs: CALIBRATION_EPOCHS,
-            min_learning_rate: 0.0,
-        }),
-    ));
-    let mut losses = [f32::NAN; CALIBRATION_EPOCHS / LOSS_EVERY + 1];
-    let fitted = trainer.fit(
-        &mut net,
-        &mut adam,
-        &mut grads,
-        &data[..],
-        &mut order,
-        |stats, _| {
-            if stats.epoch % LOSS_EVERY == 0 || stats.epoch + 1 == stats.epochs {
-                losses[stats.epoch.div_ceil(LOSS_EVERY)] = stats.train_loss as f32;
-            }
-            Control::Continue
-        },
-    );
+fn train_calibration(net: &mut Calibration<f32>, losses: &mut Losses) -> f32 {
+    *net = Calibration::<f32>::random(1);
+    let fitted = train_with_adam(net, |stats| {
+        if stats.epoch % LOSS_EVERY == 0 || stats.epoch + 1 == stats.epochs {
+            losses[stats.epoch.div_ceil(LOSS_EVERY)] = stats.train_loss as f32;
+        }
+    });
     if let Err(error) = fitted {
         // Not `{error}`: its `Display` would link float formatting.
         let _ = error;
-        hprintln!("calib training failed (a non-finite loss or update)");
-        return (net, f32::INFINITY, losses);
+        hprintln!("calib training failed (a bad setting, or a non-finite loss or update)");
+        return f32::INFINITY;
     }
-    let max_error = calibration_max_error(&net);
-    (net, max_error, losses)
+    calibration_max_error(net)
 }
 
 fn bits_equal<N: Parameters<f32>>(a: &N, b: &N) -> bool {
