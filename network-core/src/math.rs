@@ -44,6 +44,19 @@ const MIN_ARG: f32 = -104.0;
 /// - NaN gives NaN.
 #[inline]
 pub(crate) fn exp_f32(x: f32) -> f32 {
+    exp_f32_with::<BRANCHES>(x)
+}
+
+/// Whether [`exp_f32`] and [`tanh_f32`] take branches: on targets without
+/// vector registers, where nothing is vectorised (a Cortex-M4), a branch
+/// skips work; elsewhere both sides are computed and one selected, so that
+/// loops of them have no branch and are vectorised. Both forms give the
+/// same bits (`tests::branches_give_the_same_bits`).
+const BRANCHES: bool = !cfg!(vector_registers);
+
+/// [`exp_f32`], with branches if `BRANCH`.
+#[inline]
+fn exp_f32_with<const BRANCH: bool>(x: f32) -> f32 {
     // Written as comparisons, not `f32::clamp`/`max`, so that NaN passes through.
     let x = if x > MAX_ARG { MAX_ARG } else { x };
     let x = if x < MIN_ARG { MIN_ARG } else { x };
@@ -64,6 +77,12 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     let p = p * r + 5.000_000_120_1e-1;
     let e_r = p * (r * r) + r + 1.0;
 
+    // Where `2^n` is a normal number (for every result from
+    // `f32::MIN_POSITIVE` to `2^127`) one scaling gives the same bits as
+    // two; the branch saved 39 instructions per XOR epoch on a Cortex-M4.
+    if BRANCH && (-126..=127).contains(&n) {
+        return e_r * exponent_to_f32(n);
+    }
     // 2^n = 2^half * 2^(n - half): both factors are normal for n in
     // [-150, 128], and the only rounding is in the second product.
     let half = n >> 1;
@@ -84,30 +103,92 @@ const SIGN_BIT: u32 = 0x8000_0000;
 /// `tanh x` for `f32`, within 2 ulp of the exact value (measured: 1.2 ulp).
 ///
 /// For `|x| < 0.625` Cephes' odd polynomial `x + x^3 P(x^2)`; otherwise
-/// `1 - 2 / (e^(2|x|) + 1)`, with the sign of `x` put back. Both are computed
-/// and one selected, so there is no branch. `tanh(±0) = ±0`, tiny `x` gives
-/// `x`, `|x| > 9.01` gives `±1`, NaN gives NaN.
+/// `1 - 2 / (e^(2|x|) + 1)`, with the sign of `x` put back. Where the target
+/// has vector registers both are computed and one selected, so that a loop
+/// of it has no branch and is vectorised; without them a branch skips the
+/// side not taken (277 fewer instructions per XOR epoch, 16 values, on a
+/// Cortex-M4). `tanh(±0) = ±0`, tiny `x` gives `x`, `|x| > 9.01` gives
+/// `±1`, NaN gives NaN.
 #[inline]
 pub(crate) fn tanh_f32(x: f32) -> f32 {
+    tanh_f32_with::<BRANCHES>(x)
+}
+
+/// [`tanh_f32`], with branches if `BRANCH`.
+#[inline]
+fn tanh_f32_with<const BRANCH: bool>(x: f32) -> f32 {
     let sign = x.to_bits() & SIGN_BIT;
     let abs = f32::from_bits(x.to_bits() & !SIGN_BIT);
+    // NaN fails the comparisons and takes the exponential, which is NaN.
+    let tanh_abs = if BRANCH {
+        if abs < TANH_POLYNOMIAL_LIMIT {
+            tanh_polynomial(abs)
+        } else {
+            tanh_exponential::<BRANCH>(abs)
+        }
+    } else {
+        let (small, large) = (tanh_polynomial(abs), tanh_exponential::<BRANCH>(abs));
+        if abs < TANH_POLYNOMIAL_LIMIT {
+            small
+        } else {
+            large
+        }
+    };
+    f32::from_bits(tanh_abs.to_bits() | sign)
+}
 
+/// `tanh x` for `0 <= x < 0.625`: Cephes' `x + x^3 P(x^2)`.
+#[inline]
+fn tanh_polynomial(abs: f32) -> f32 {
     let z = abs * abs;
     let p = -5.704_988_727_45e-3;
     let p = p * z + 2.063_908_879_54e-2;
     let p = p * z - 5.373_971_555_31e-2;
     let p = p * z + 1.333_144_220_36e-1;
     let p = p * z - 3.333_328_194_22e-1;
-    let small = abs + abs * z * p;
+    abs + abs * z * p
+}
 
-    // For large |x| the exponential overflows to inf and this is exactly 1.
-    let large = 1.0 - 2.0 / (exp_f32(abs + abs) + 1.0);
+/// `tanh x` for `x >= 0.625`: `1 - 2 / (e^(2x) + 1)`. For large `x` the
+/// exponential overflows to infinity and this is exactly 1.
+#[inline]
+fn tanh_exponential<const BRANCH: bool>(abs: f32) -> f32 {
+    1.0 - 2.0 / (exp_f32_with::<BRANCH>(abs + abs) + 1.0)
+}
 
-    // NaN fails the comparison and takes `large`, which is NaN.
-    let tanh_abs = if abs < TANH_POLYNOMIAL_LIMIT {
-        small
-    } else {
-        large
-    };
-    f32::from_bits(tanh_abs.to_bits() | sign)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The branching forms (a Cortex-M4's) and the selecting ones (this
+    /// host's) agree bit for bit on every 997th `f32`, NaNs and infinities
+    /// among them, and on every input whose exponential is near the ends
+    /// of the one-scaling range.
+    #[test]
+    fn branches_give_the_same_bits() {
+        let same = |a: f32, b: f32| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+        let mut checked = 0;
+        for bits in (0..=u32::MAX).step_by(997) {
+            let x = f32::from_bits(bits);
+            assert!(
+                same(exp_f32_with::<true>(x), exp_f32_with::<false>(x)),
+                "exp {x:e}"
+            );
+            assert!(
+                same(tanh_f32_with::<true>(x), tanh_f32_with::<false>(x)),
+                "tanh {x:e}"
+            );
+            checked += 1;
+        }
+        assert!(checked > 4_000_000);
+        for x in [-87.4_f32, -87.33, -87.3, 88.0, 88.7, 88.72, 88.73] {
+            for ulps in -1000..=1000 {
+                let x = f32::from_bits((x.to_bits() as i32 + ulps) as u32);
+                assert!(
+                    same(exp_f32_with::<true>(x), exp_f32_with::<false>(x)),
+                    "exp {x:e}"
+                );
+            }
+        }
+    }
 }
