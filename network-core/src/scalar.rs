@@ -34,6 +34,15 @@ pub trait Scalar:
     /// does not, because its order of evaluation is fixed.
     fn largest_magnitude(values: &[Self]) -> Self;
 
+    /// The largest magnitudes of `so_far` (two magnitudes, as this returns
+    /// them) and of `a` and of `b`, slices of the same length, in one pass
+    /// over both: an optimizer's step bounds its update by the largest
+    /// parameter and the largest gradient over all of a network's slices.
+    /// One loop for both, carried from slice to slice as integers, cost a
+    /// Cortex-M4 fewer instructions than a pass each.
+    #[doc(hidden)]
+    fn largest_magnitudes(so_far: (Self, Self), a: &[Self], b: &[Self]) -> (Self, Self);
+
     /// Widens (or copies) the value to `f64`.
     fn to_f64(self) -> f64;
 
@@ -211,6 +220,16 @@ impl Scalar for f32 {
     }
 
     #[inline]
+    fn largest_magnitudes(so_far: (Self, Self), a: &[Self], b: &[Self]) -> (Self, Self) {
+        let magnitude = |x: &f32| x.to_bits() & 0x7fff_ffff;
+        let start = (magnitude(&so_far.0), magnitude(&so_far.1));
+        let (a, b) = a.iter().zip(b).fold(start, |(la, lb), (x, y)| {
+            (la.max(magnitude(x)), lb.max(magnitude(y)))
+        });
+        (f32::from_bits(a), f32::from_bits(b))
+    }
+
+    #[inline]
     fn constant(x: f64) -> Self {
         x as f32
     }
@@ -265,6 +284,16 @@ impl Scalar for f64 {
             largest.max(x.to_bits() & 0x7fff_ffff_ffff_ffff)
         });
         f64::from_bits(bits)
+    }
+
+    #[inline]
+    fn largest_magnitudes(so_far: (Self, Self), a: &[Self], b: &[Self]) -> (Self, Self) {
+        let magnitude = |x: &f64| x.to_bits() & 0x7fff_ffff_ffff_ffff;
+        let start = (magnitude(&so_far.0), magnitude(&so_far.1));
+        let (a, b) = a.iter().zip(b).fold(start, |(la, lb), (x, y)| {
+            (la.max(magnitude(x)), lb.max(magnitude(y)))
+        });
+        (f64::from_bits(a), f64::from_bits(b))
     }
 
     #[inline]

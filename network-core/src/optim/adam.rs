@@ -1,8 +1,8 @@
 //! Adam and AdamW.
 
 use super::{
-    ConfigError, Optimizer, StepError, bounded, check_step, decay, largest, non_negative, positive,
-    update_is_finite,
+    ConfigError, Largest, Optimizer, StepError, bounded, check_step, decay, largest, non_negative,
+    positive, update_is_finite,
 };
 use crate::power::power;
 use crate::{Gradients, GradientsOf, Parameters, Scalar, Zeroable};
@@ -200,7 +200,10 @@ impl<T: Scalar, G: Parameters<T>> Adam<T, G> {
     ) -> Result<(), StepError> {
         self.config.validate().map_err(StepError::InvalidConfig)?;
         let AdamState { m, v, t } = &mut self.state;
-        let largest_gradient = check_step(parameters, gradients, &[m, v])?;
+        let Largest {
+            parameter: largest_parameter,
+            gradient: largest_gradient,
+        } = check_step(parameters, gradients, &[m, v])?;
         let AdamConfig {
             learning_rate: lr,
             beta1,
@@ -238,7 +241,6 @@ impl<T: Scalar, G: Parameters<T>> Adam<T, G> {
         // With D the largest decayed gradient and P' the largest decayed
         // parameter: |m'| <= M + D, |v'| <= V + D^2, and the denominator is
         // at least eps, so |p'| <= P' + step_size (M + D) / eps.
-        let largest_parameter = largest(parameters);
         let (d, decayed) = if decoupled {
             (largest_gradient, largest_parameter * (T::one() + lr * wd))
         } else {

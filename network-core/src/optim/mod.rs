@@ -330,7 +330,7 @@ pub trait Optimizer<T: Scalar, G: Parameters<T>> {
 
 /// Checks that `parameters`, `gradients` and every `state` have the same
 /// slice lengths and that every gradient and its square are finite, and
-/// returns the largest `|g|`.
+/// returns the largest `|p|` and `|g|`, which bound the update.
 ///
 /// Squares are checked because Adam and RMSProp accumulate `g^2`: a finite
 /// gradient of `1e20` would still poison their state with infinity.
@@ -338,14 +338,22 @@ pub(crate) fn check_step<T: Scalar, P: Parameters<T>, G: Parameters<T>>(
     parameters: &P,
     gradients: &G,
     states: &[&G],
-) -> Result<T, StepError> {
+) -> Result<Largest<T>, StepError> {
     if P::PARAMETERS != G::PARAMETERS {
         return Err(StepError::ShapeMismatch);
     }
+    // The parameters' shape is checked in the pass that finds the largest
+    // parameter and gradient (one loop over the slices, not two); the
+    // largest square is the square of the largest magnitude (NaN or
+    // infinite if any gradient is).
     let mut parameter_slices = parameters.slices();
+    let mut largest = (T::zero(), T::zero());
     for gradient in gradients.slices() {
-        if parameter_slices.next().map(<[T]>::len) != Some(gradient.len()) {
-            return Err(StepError::ShapeMismatch);
+        match parameter_slices.next() {
+            Some(parameter) if parameter.len() == gradient.len() => {
+                largest = T::largest_magnitudes(largest, parameter, gradient);
+            }
+            _ => return Err(StepError::ShapeMismatch),
         }
     }
     if parameter_slices.next().is_some() {
@@ -359,15 +367,26 @@ pub(crate) fn check_step<T: Scalar, P: Parameters<T>, G: Parameters<T>>(
             }
         }
     }
-    // The largest square is the square of the largest magnitude, which
-    // `largest` finds in one vectorised pass (NaN or infinite if any
-    // gradient is).
-    let largest_gradient = largest(gradients);
-    if finite(largest_gradient * largest_gradient) {
-        Ok(largest_gradient)
+    let (parameter, gradient) = largest;
+    let largest = Largest {
+        parameter,
+        gradient,
+    };
+    if finite(largest.gradient * largest.gradient) {
+        Ok(largest)
     } else {
         Err(StepError::NonFiniteGradient)
     }
+}
+
+/// The largest `|p|` and `|g|` of a step, as [`check_step`] finds them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Largest<T> {
+    /// `max |p|` over the parameters.
+    pub(crate) parameter: T,
+    /// `max |g|` over the gradients: NaN if one is NaN, else infinity if
+    /// one is infinite.
+    pub(crate) gradient: T,
 }
 
 /// Whether `x` is finite, as `x - x == 0` (NaN for NaN and infinities):

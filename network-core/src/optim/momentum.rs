@@ -1,7 +1,7 @@
 //! Stochastic gradient descent with heavy-ball or Nesterov momentum.
 
 use super::{
-    ConfigError, Optimizer, StepError, bounded, check_step, decay, largest, non_negative,
+    ConfigError, Largest, Optimizer, StepError, bounded, check_step, decay, largest, non_negative,
     update_is_finite,
 };
 use crate::{Gradients, GradientsOf, Parameters, Scalar, Zeroable};
@@ -149,7 +149,10 @@ impl<T: Scalar, G: Parameters<T>> Momentum<T, G> {
         gradients: &G,
     ) -> Result<(), StepError> {
         self.config.validate().map_err(StepError::InvalidConfig)?;
-        let largest_gradient = check_step(parameters, gradients, &[&self.velocity])?;
+        let Largest {
+            parameter: largest_parameter,
+            gradient: largest_gradient,
+        } = check_step(parameters, gradients, &[&self.velocity])?;
         let MomentumConfig {
             learning_rate: lr,
             momentum: mu,
@@ -162,7 +165,6 @@ impl<T: Scalar, G: Parameters<T>> Momentum<T, G> {
             (p - lr * if nesterov { d + mu * v } else { v }, v)
         };
         // |d| <= D = G + wd P, |v'| <= V' = mu V + D, |p'| <= P + lr (D + V').
-        let largest_parameter = largest(parameters);
         let d = largest_gradient + wd * largest_parameter;
         let v = mu * largest(&self.velocity) + d;
         let bound = v + largest_parameter + lr * (d + v);

@@ -1,8 +1,8 @@
 //! RMSProp.
 
 use super::{
-    ConfigError, Optimizer, StepError, bounded, check_step, decay, largest, non_negative, positive,
-    update_is_finite,
+    ConfigError, Largest, Optimizer, StepError, bounded, check_step, decay, largest, non_negative,
+    positive, update_is_finite,
 };
 use crate::{Gradients, GradientsOf, Parameters, Scalar, Zeroable};
 
@@ -144,7 +144,10 @@ impl<T: Scalar, G: Parameters<T>> RmsProp<T, G> {
         gradients: &G,
     ) -> Result<(), StepError> {
         self.config.validate().map_err(StepError::InvalidConfig)?;
-        let largest_gradient = check_step(parameters, gradients, &[&self.square_average])?;
+        let Largest {
+            parameter: largest_parameter,
+            gradient: largest_gradient,
+        } = check_step(parameters, gradients, &[&self.square_average])?;
         let RmsPropConfig {
             learning_rate: lr,
             alpha,
@@ -159,7 +162,6 @@ impl<T: Scalar, G: Parameters<T>> RmsProp<T, G> {
         };
         // |g + wd p| <= D = G + wd P, |v'| <= V + D^2, and the denominator
         // is at least eps: |p'| <= P + lr D / eps.
-        let largest_parameter = largest(parameters);
         let d = largest_gradient + wd * largest_parameter;
         let bound = d * d + largest(&self.square_average) + largest_parameter + lr * d / eps;
         if !bounded(bound)

@@ -1,7 +1,7 @@
 //! Plain stochastic gradient descent.
 
 use super::{
-    ConfigError, Optimizer, StepError, bounded, check_step, largest, non_negative, update_is_finite,
+    ConfigError, Largest, Optimizer, StepError, bounded, check_step, non_negative, update_is_finite,
 };
 use crate::{GradientsOf, Parameters, Scalar};
 
@@ -97,13 +97,15 @@ impl<T: Scalar> Sgd<T> {
         gradients: &G,
     ) -> Result<(), StepError> {
         self.validate().map_err(StepError::InvalidConfig)?;
-        let largest_gradient = check_step(parameters, gradients, &[])?;
+        let Largest {
+            parameter: largest_parameter,
+            gradient: largest_gradient,
+        } = check_step(parameters, gradients, &[])?;
         let Sgd {
             learning_rate: lr,
             weight_decay: wd,
         } = *self;
         let update = |p: T, g: T| p - lr * (g + wd * p);
-        let largest_parameter = largest(parameters);
         let bound = largest_parameter + lr * (largest_gradient + wd * largest_parameter);
         if !bounded(bound)
             && !update_is_finite(parameters, gradients, [], |p, g, []| (update(p, g), []))
