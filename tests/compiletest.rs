@@ -67,6 +67,10 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "one error, checked after monomorphization: rustc adds an \"erroneous constant\" note and a \"while instantiating\" note on the user's call, and names the instance in full",
     ),
     (
+        "trainer-zero-batch.stderr",
+        "one error, checked after monomorphization in core (no trait bound can say `B >= 1` on stable Rust, so the check is a constant in `Trainer::new`, reported there): rustc's \"erroneous constant\" note, and its \"while instantiating\" note on the user's call",
+    ),
+    (
         "optimizer-sgd-other-gradients.stderr",
         "an unmet bound of the step: rustc's help naming the trait, pointing at the other network, and its \"required by a bound\" note on the step come with the error (open, 3)",
     ),

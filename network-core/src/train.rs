@@ -444,9 +444,18 @@ pub struct Trainer<L, const B: usize> {
     loss: PhantomData<fn() -> L>,
 }
 
+/// Panics (a compile error where [`Trainer::new`] is instantiated) if the
+/// batch size is 0; `#[track_caller]` so that rustc reports the constant
+/// that calls it, not `core`'s panic machinery.
+#[track_caller]
+const fn batch_is_not_empty(b: usize) {
+    if b == 0 {
+        panic!("`Trainer<L, B>` was given a batch size B of 0: a batch needs at least 1 sample");
+    }
+}
+
 impl<L, const B: usize> Trainer<L, B> {
-    const BATCH_IS_NOT_EMPTY: () =
-        assert!(B > 0, "Trainer<L, B>: the batch size B must be at least 1");
+    const BATCH_IS_NOT_EMPTY: () = batch_is_not_empty(B);
 
     /// A trainer with these settings. `B = 0` is a compile error (at code
     /// generation: `cargo build`, not `cargo check`).
