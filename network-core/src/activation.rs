@@ -111,6 +111,7 @@ pub trait HiddenActivation: Activation {}
 
 impl<E: ElementWise> HiddenActivation for E {}
 
+#[diagnostic::do_not_recommend]
 impl<E: ElementWise> Activation for E {
     const NAME: &'static str = E::NAME;
     const INIT: InitScheme = E::INIT;
@@ -469,6 +470,7 @@ fn normal_cdf<T: Scalar>(z: T) -> T {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Softmax;
 
+#[diagnostic::do_not_recommend]
 impl Activation for Softmax {
     const NAME: &'static str = "softmax";
 

@@ -23,7 +23,10 @@ use crate::activation::{Activation, Identity, Sigmoid, Softmax, sigmoid, softplu
     label = "this loss does not fit the network's output activation",
     note = "`SoftmaxCrossEntropy` needs a `Softmax` (or `Identity`, for logits) output layer; `SigmoidCrossEntropy` needs `Sigmoid` (or `Identity`); `HalfSquaredError` and `MeanSquaredError` fit any output layer"
 )]
-pub trait Loss<A: Activation> {
+// `A` has no `Activation` bound here (every impl and every user of a loss
+// has one): with it, an output layer's type that is not an activation was
+// a second error, at each `Loss<A>` the generated code names.
+pub trait Loss<A> {
     /// A short human-readable name.
     const NAME: &'static str;
 
