@@ -207,6 +207,7 @@ macro_rules! blocked_gemm_compiled_here {
     };
 }
 
+#[diagnostic::do_not_recommend]
 impl Scalar for f32 {
     const NAME: &'static str = "f32";
     const MAX_FINITE: Self = f32::MAX;
@@ -274,6 +275,7 @@ impl Scalar for f32 {
     blocked_gemm_compiled_here!(f32);
 }
 
+#[diagnostic::do_not_recommend]
 impl Scalar for f64 {
     const NAME: &'static str = "f64";
     const MAX_FINITE: Self = f64::MAX;

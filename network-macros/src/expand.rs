@@ -214,10 +214,14 @@ fn network_struct(n: &Names) -> TokenStream {
             #vis #field: #ty,
         }
     });
+    // The scalar's bound on the network's name: `Net::<i32>` is then
+    // reported with a note that quotes that token, not the whole
+    // invocation.
+    let scalar = respan(quote!(#krate::Scalar), name.span());
     quote! {
         #(#attrs)*
         #[repr(C)]
-        #vis struct #name<#decl_params T: #krate::Scalar = f32> {
+        #vis struct #name<#decl_params T: #scalar = f32> {
             #(#fields)*
         }
     }
