@@ -21,6 +21,11 @@ use crate::{Rng, Scalar};
 
 /// A finite sequence of samples, each an input of `IN` values and a target of
 /// `OUT` values.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a dataset of this network's samples: {IN} inputs and {OUT} outputs each, in the network's scalar",
+    label = "expected samples of {IN} inputs and {OUT} outputs",
+    note = "pass a slice (`&data[..]`) of `([T; {IN}], [T; {OUT}])` or `(SVector<T, {IN}>, SVector<T, {OUT}>)` pairs, in the network's scalar `T`, or a `Classification` or `Subset` of that width"
+)]
 pub trait Dataset<T: Scalar, const IN: usize, const OUT: usize> {
     /// The number of samples.
     fn len(&self) -> usize;
@@ -43,6 +48,7 @@ pub trait Dataset<T: Scalar, const IN: usize, const OUT: usize> {
     );
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Scalar, const IN: usize, const OUT: usize> Dataset<T, IN, OUT>
     for [(SVector<T, IN>, SVector<T, OUT>)]
 {
@@ -62,6 +68,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize> Dataset<T, IN, OUT>
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Scalar, const IN: usize, const OUT: usize> Dataset<T, IN, OUT> for [([T; IN], [T; OUT])] {
     fn len(&self) -> usize {
         <[_]>::len(self)
@@ -79,6 +86,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize> Dataset<T, IN, OUT> for [([T;
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Scalar, const IN: usize, const OUT: usize, D: Dataset<T, IN, OUT> + ?Sized>
     Dataset<T, IN, OUT> for &D
 {
@@ -232,6 +240,7 @@ impl<'a, F: Copy + Into<f64>, T: Scalar, const IN: usize, const OUT: usize>
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Scalar, F: Copy + Into<f64>, const IN: usize, const OUT: usize> Dataset<T, IN, OUT>
     for Classification<'_, F, T, IN, OUT>
 {
@@ -291,6 +300,7 @@ impl<'a, D: ?Sized> Subset<'a, D> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Scalar, const IN: usize, const OUT: usize, D: Dataset<T, IN, OUT> + ?Sized>
     Dataset<T, IN, OUT> for Subset<'_, D>
 {
