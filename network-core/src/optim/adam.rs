@@ -284,11 +284,10 @@ impl<T: Scalar, G: Parameters<T>> Adam<T, G> {
 }
 
 impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Adam<T, G> {
-    fn step<P: Parameters<T>>(
-        &mut self,
-        parameters: &mut P,
-        gradients: &G,
-    ) -> Result<(), StepError> {
+    fn step<P: Parameters<T>>(&mut self, parameters: &mut P, gradients: &G) -> Result<(), StepError>
+    where
+        G: GradientsOf<P>,
+    {
         self.apply(parameters, gradients)
     }
 

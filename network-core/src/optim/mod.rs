@@ -77,7 +77,7 @@
 
 use core::fmt;
 
-use crate::{Parameters, Scalar};
+use crate::{GradientsOf, Parameters, Scalar};
 
 mod adam;
 mod momentum;
@@ -311,11 +311,17 @@ pub trait Optimizer<T: Scalar, G: Parameters<T>> {
     /// [`StepError::ShapeMismatch`] if `parameters` and `gradients` have
     /// different shapes. On error nothing changes: neither the parameters
     /// nor the optimizer's state.
+    ///
+    /// The gradients must be those of `P` (`G: GradientsOf<P>`, as a
+    /// network's gradients type is of that network): another network's are
+    /// a compile error, as with each optimizer's own `step`.
     fn step<P: Parameters<T>>(
         &mut self,
         parameters: &mut P,
         gradients: &G,
-    ) -> Result<(), StepError>;
+    ) -> Result<(), StepError>
+    where
+        G: GradientsOf<P>;
 
     /// The current step size.
     fn learning_rate(&self) -> T;

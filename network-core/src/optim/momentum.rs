@@ -190,11 +190,10 @@ impl<T: Scalar, G: Parameters<T>> Momentum<T, G> {
 }
 
 impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Momentum<T, G> {
-    fn step<P: Parameters<T>>(
-        &mut self,
-        parameters: &mut P,
-        gradients: &G,
-    ) -> Result<(), StepError> {
+    fn step<P: Parameters<T>>(&mut self, parameters: &mut P, gradients: &G) -> Result<(), StepError>
+    where
+        G: GradientsOf<P>,
+    {
         self.apply(parameters, gradients)
     }
 

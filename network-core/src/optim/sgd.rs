@@ -122,11 +122,10 @@ impl<T: Scalar> Sgd<T> {
 }
 
 impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Sgd<T> {
-    fn step<P: Parameters<T>>(
-        &mut self,
-        parameters: &mut P,
-        gradients: &G,
-    ) -> Result<(), StepError> {
+    fn step<P: Parameters<T>>(&mut self, parameters: &mut P, gradients: &G) -> Result<(), StepError>
+    where
+        G: GradientsOf<P>,
+    {
         self.apply(parameters, gradients)
     }
 
