@@ -214,16 +214,25 @@ fn network_struct(n: &Names) -> TokenStream {
             #vis #field: #ty,
         }
     });
-    // The scalar's bound on the network's name: `Net::<i32>` is then
-    // reported with a note that quotes that token, not the whole
-    // invocation.
-    let scalar = respan(quote!(#krate::Scalar), name.span());
+    // The header's own tokens (the scalar's bound among them) on the
+    // network's name: a note on the struct, or on `Net::<i32>`, then
+    // quotes that token, not the whole invocation.
+    let span = name.span();
+    // (Not the generics' brackets: with them on the user's token, rustc
+    // would suggest adding a type parameter for a misspelt activation.)
+    let (repr, keyword, scalar) = (
+        respan(quote!(#[repr(C)]), span),
+        respan(quote!(struct), span),
+        respan(quote!(#krate::Scalar), span),
+    );
+    // The braces too (not the fields in them), so that the item's span
+    // does not reach the invocation's.
+    let mut body = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, quote!(#(#fields)*));
+    body.set_span(span);
     quote! {
         #(#attrs)*
-        #[repr(C)]
-        #vis struct #name<#decl_params T: #scalar = f32> {
-            #(#fields)*
-        }
+        #repr
+        #vis #keyword #name<#decl_params T: #scalar = f32> #body
     }
 }
 
@@ -262,13 +271,16 @@ fn gradients_struct(n: &Names) -> TokenStream {
         quote!(struct #gradients<#decl_params T: #krate::Scalar = f32>),
         name.span(),
     );
+    // Its braces too (not the fields in them), so that the item's span
+    // does not reach the invocation's.
+    let mut gradients_body =
+        proc_macro2::Group::new(proc_macro2::Delimiter::Brace, quote!(#(#fields)*));
+    gradients_body.set_span(name.span());
     quote! {
         #[doc = #doc]
         #[derive(Clone, Copy, Debug, PartialEq)]
         #[repr(C)]
-        #vis #gradients_header {
-            #(#fields)*
-        }
+        #vis #gradients_header #gradients_body
 
         #parameters_impl
 
