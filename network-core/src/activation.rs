@@ -109,6 +109,7 @@ pub trait ElementWise {
 )]
 pub trait HiddenActivation: Activation {}
 
+#[diagnostic::do_not_recommend]
 impl<E: ElementWise> HiddenActivation for E {}
 
 #[diagnostic::do_not_recommend]

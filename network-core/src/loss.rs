@@ -63,6 +63,7 @@ fn batch_size<T: Scalar, const B: usize>() -> T {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HalfSquaredError;
 
+#[diagnostic::do_not_recommend]
 impl<A: Activation> Loss<A> for HalfSquaredError {
     const NAME: &'static str = "half squared error";
 
@@ -88,6 +89,7 @@ impl<A: Activation> Loss<A> for HalfSquaredError {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MeanSquaredError;
 
+#[diagnostic::do_not_recommend]
 impl<A: Activation> Loss<A> for MeanSquaredError {
     const NAME: &'static str = "mean squared error";
 
@@ -153,6 +155,7 @@ fn softmax_cross_entropy_delta<T: Scalar, const OUT: usize, const B: usize>(
     delta / batch_size::<T, B>()
 }
 
+#[diagnostic::do_not_recommend]
 impl Loss<Softmax> for SoftmaxCrossEntropy {
     const NAME: &'static str = "softmax cross-entropy";
 
@@ -175,6 +178,7 @@ impl Loss<Softmax> for SoftmaxCrossEntropy {
 
 /// With an `Identity` output layer the network outputs logits and the loss
 /// applies the softmax itself.
+#[diagnostic::do_not_recommend]
 impl Loss<Identity> for SoftmaxCrossEntropy {
     const NAME: &'static str = "softmax cross-entropy (on logits)";
 
@@ -210,6 +214,7 @@ fn sigmoid_cross_entropy<T: Scalar, const OUT: usize, const B: usize>(
     z.zip_fold(t, T::zero(), |acc, z, t| acc + softplus(z) - t * z) / batch_size::<T, B>()
 }
 
+#[diagnostic::do_not_recommend]
 impl Loss<Sigmoid> for SigmoidCrossEntropy {
     const NAME: &'static str = "sigmoid cross-entropy";
 
@@ -232,6 +237,7 @@ impl Loss<Sigmoid> for SigmoidCrossEntropy {
 
 /// With an `Identity` output layer the network outputs logits and the loss
 /// applies the sigmoid itself.
+#[diagnostic::do_not_recommend]
 impl Loss<Identity> for SigmoidCrossEntropy {
     const NAME: &'static str = "sigmoid cross-entropy (on logits)";
 
