@@ -4,6 +4,8 @@
 //! (`Dense<4, Tanh>`). Element-wise functions implement [`ElementWise`] and get
 //! [`Activation`] for free; [`Softmax`] works on whole columns.
 
+use core::marker::PhantomData;
+
 use nalgebra::SMatrix;
 
 use crate::{InitScheme, Scalar};
@@ -103,14 +105,120 @@ pub trait ElementWise {
 /// alias of `Softmax` is refused too. Implement it for your own whole-layer
 /// activation if a hidden layer may use it.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` normalises a whole layer and may only be the output (last) layer's activation",
+    message = "`{Self}` may not be a hidden layer's activation: only an element-wise activation may (`Softmax` normalises a whole layer, so it may only be the output layer's)",
     label = "the activation of a layer that is followed by more layers",
-    note = "a hidden layer's activation must implement `network::HiddenActivation`, as every element-wise activation does"
+    note = "a hidden layer's activation must implement `network::HiddenActivation`, as `Tanh`, `Relu`, `Sigmoid` and every other `network::ElementWise` activation do"
 )]
 pub trait HiddenActivation: Activation {}
 
 #[diagnostic::do_not_recommend]
 impl<E: ElementWise> HiddenActivation for E {}
+
+/// The activation of hidden layer `L` (counted from 1) of a network:
+/// `network!` implements it for each hidden layer with an activation, the
+/// type on the user's token, so that one that is not a hidden layer's
+/// activation is one error there. Not public API.
+#[doc(hidden)]
+pub trait HiddenLayer<const L: usize> {
+    /// The activation the user named.
+    type Activation: HiddenActivation;
+}
+
+/// Hidden layer `L`'s activation as the generated passes name it: the
+/// activation of `N`'s [`HiddenLayer<L>`], reached through that trait
+/// rather than by its name, so that an activation that is not one is not
+/// reported again at every use. Not public API.
+#[doc(hidden)]
+pub struct HiddenLayerActivation<N, const L: usize>(PhantomData<fn() -> N>);
+
+#[diagnostic::do_not_recommend]
+impl<N: HiddenLayer<L>, const L: usize> Activation for HiddenLayerActivation<N, L> {
+    const NAME: &'static str = <N::Activation as Activation>::NAME;
+    const INIT: InitScheme = <N::Activation as Activation>::INIT;
+    const ELEMENT_WISE: bool = <N::Activation as Activation>::ELEMENT_WISE;
+
+    #[inline(always)]
+    fn forward<T: Scalar, const R: usize, const C: usize>(
+        z: &SMatrix<T, R, C>,
+    ) -> SMatrix<T, R, C> {
+        <N::Activation as Activation>::forward(z)
+    }
+
+    #[inline(always)]
+    fn backward<T: Scalar, const R: usize, const C: usize>(
+        z: &SMatrix<T, R, C>,
+        a: &SMatrix<T, R, C>,
+        grad_a: &SMatrix<T, R, C>,
+    ) -> SMatrix<T, R, C> {
+        <N::Activation as Activation>::backward(z, a, grad_a)
+    }
+
+    #[inline(always)]
+    fn forward_into<T: Scalar, const R: usize, const C: usize>(
+        z: &SMatrix<T, R, C>,
+        a: &mut SMatrix<T, R, C>,
+    ) {
+        <N::Activation as Activation>::forward_into(z, a);
+    }
+
+    #[inline(always)]
+    fn derivative_in_place<T: Scalar, const R: usize, const C: usize>(
+        z: &SMatrix<T, R, C>,
+        a: &mut SMatrix<T, R, C>,
+    ) {
+        <N::Activation as Activation>::derivative_in_place(z, a);
+    }
+}
+
+/// The output layer's activation as the generated passes name it:
+/// `N`'s [`Network::OutputActivation`](crate::Network::OutputActivation),
+/// so that one that is not an activation is reported at that associated
+/// type only. Not public API.
+#[doc(hidden)]
+pub struct OutputLayerActivation<N, S, const IN: usize, const OUT: usize>(
+    PhantomData<fn() -> (N, S)>,
+);
+
+#[diagnostic::do_not_recommend]
+impl<S: Scalar, N: crate::Network<S, IN, OUT>, const IN: usize, const OUT: usize> Activation
+    for OutputLayerActivation<N, S, IN, OUT>
+{
+    const NAME: &'static str = <N::OutputActivation as Activation>::NAME;
+    const INIT: InitScheme = <N::OutputActivation as Activation>::INIT;
+    const ELEMENT_WISE: bool = <N::OutputActivation as Activation>::ELEMENT_WISE;
+
+    #[inline(always)]
+    fn forward<T: Scalar, const R: usize, const C: usize>(
+        z: &SMatrix<T, R, C>,
+    ) -> SMatrix<T, R, C> {
+        <N::OutputActivation as Activation>::forward(z)
+    }
+
+    #[inline(always)]
+    fn backward<T: Scalar, const R: usize, const C: usize>(
+        z: &SMatrix<T, R, C>,
+        a: &SMatrix<T, R, C>,
+        grad_a: &SMatrix<T, R, C>,
+    ) -> SMatrix<T, R, C> {
+        <N::OutputActivation as Activation>::backward(z, a, grad_a)
+    }
+
+    #[inline(always)]
+    fn forward_into<T: Scalar, const R: usize, const C: usize>(
+        z: &SMatrix<T, R, C>,
+        a: &mut SMatrix<T, R, C>,
+    ) {
+        <N::OutputActivation as Activation>::forward_into(z, a);
+    }
+
+    #[inline(always)]
+    fn derivative_in_place<T: Scalar, const R: usize, const C: usize>(
+        z: &SMatrix<T, R, C>,
+        a: &mut SMatrix<T, R, C>,
+    ) {
+        <N::OutputActivation as Activation>::derivative_in_place(z, a);
+    }
+}
 
 #[diagnostic::do_not_recommend]
 impl<E: ElementWise> Activation for E {

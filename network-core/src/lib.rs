@@ -139,10 +139,7 @@ pub mod __private {
     pub use core::ops::{AddAssign, MulAssign};
     pub use nalgebra::{SMatrix, SVector};
 
-    /// Compiles only if `A` may be a hidden layer's activation: the
-    /// generated code names each hidden layer's activation here, on the
-    /// user's token.
-    pub const fn hidden_activation<A: crate::HiddenActivation>() {}
+    pub use crate::activation::{HiddenLayer, HiddenLayerActivation, OutputLayerActivation};
 
     pub use crate::kernels::zeros;
 }

@@ -29,6 +29,11 @@ struct Names<'a> {
     sizes: Vec<Size>,
     /// Each layer's activation (`Identity` for kinds without one).
     activations: Vec<TokenStream>,
+    /// Each layer's activation as the generated passes name it: through
+    /// `HiddenLayer<l>` or `Network::OutputActivation`, so that a type the
+    /// user named that is not an activation is one error, where the
+    /// network's impls name it, not one more at every use.
+    passes: Vec<TokenStream>,
     /// Each layer's geometry marker type (declared only for the kinds
     /// whose `items` use it).
     geometries: Vec<Ident>,
@@ -93,6 +98,23 @@ impl<'a> Names<'a> {
                 None => quote!(#krate::Identity),
             })
             .collect();
+        let (name, last) = (&net.name, net.layers.len());
+        let passes = net
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, layer)| match &layer.activation {
+                None => quote!(#krate::Identity),
+                Some(_) if i + 1 == last => {
+                    let (input, output) = (&sizes[0], &sizes[last]);
+                    quote!(#krate::__private::OutputLayerActivation<#name<#args T>, T, #input, #output>)
+                }
+                Some(_) => {
+                    let l = i + 1;
+                    quote!(#krate::__private::HiddenLayerActivation<#name<#args T>, #l>)
+                }
+            })
+            .collect();
         let geometries = net
             .layers
             .iter()
@@ -108,6 +130,7 @@ impl<'a> Names<'a> {
             args,
             sizes,
             activations,
+            passes,
             geometries,
         }
     }
@@ -132,6 +155,11 @@ impl<'a> Names<'a> {
     /// Layer `l`'s activation (from 1).
     fn activation(&self, l: usize) -> &TokenStream {
         &self.activations[l - 1]
+    }
+
+    /// Layer `l`'s activation as the passes name it (see [`Names::passes`]).
+    fn pass_activation(&self, l: usize) -> &TokenStream {
+        &self.passes[l - 1]
     }
 
     /// `a_l` for `l >= 1`, and the input `x` for `l = 0`.
@@ -500,7 +528,7 @@ fn forward_steps(n: &Names, keep: Keep) -> TokenStream {
     let steps = n.layers().map(|(l, layer, _, outputs)| {
         let (z, a) = (format_ident!("z{}", l), format_ident!("a{}", l));
         let prev = Names::activation_name(l - 1);
-        let (field, activation) = (&layer.name, n.activation(l));
+        let (field, activation) = (&layer.name, n.pass_activation(l));
         match keep {
             Keep::Lets => {
                 let prev = if l == 1 { quote!(x) } else { quote!(&#prev) };
@@ -556,7 +584,8 @@ fn backward_steps(n: &Names, input_gradient: bool) -> TokenStream {
             self.#field.parameter_gradients_into(#delta, #prev_value, #grad_theta);
         });
         if l > 1 {
-            let (z_prev, below_activation) = (format_ident!("z{}", l - 1), n.activation(l - 1));
+            let (z_prev, below_activation) =
+                (format_ident!("z{}", l - 1), n.pass_activation(l - 1));
             let delta_prev = format_ident!("delta{}", l - 1);
             let f_prime = format_ident!("f_prime{}", l - 1);
             let layer_type = n.layer_type(l);
@@ -864,7 +893,7 @@ fn network_impl(n: &Names) -> TokenStream {
     let layers = net.layers.len();
     let output_activation = n.activation(layers);
     let fields: Vec<_> = net.layers.iter().map(|layer| &layer.name).collect();
-    let activations = &n.activations;
+    let activations = &n.passes;
     let forward = forward_steps(n, Keep::Lets);
     let a_last = format_ident!("a{}", layers);
     let forward_into = forward_steps(n, Keep::InCache);
@@ -1073,9 +1102,11 @@ fn architecture(n: &Names) -> String {
     text
 }
 
-/// Requires `HiddenActivation` of every layer's activation but the last's,
-/// each on the user's token: `Softmax` (or an alias of it) before the last
-/// layer is then one error there.
+/// `HiddenLayer<l>` for every hidden layer with an activation, the type on
+/// the user's token: one that may not be a hidden layer's activation
+/// (`Softmax`, or a type that is not an activation at all) is then one
+/// error there, and the passes, which reach it through this trait, add
+/// none.
 fn hidden_activations(n: &Names) -> TokenStream {
     let Names {
         net,
@@ -1084,23 +1115,20 @@ fn hidden_activations(n: &Names) -> TokenStream {
         args,
         ..
     } = n;
-    let last = net.layers.len() - 1;
-    let checks = net.layers[..last]
-        .iter()
-        .filter_map(|layer| layer.activation.as_ref())
-        .map(|activation| {
-            let span = activation.span();
-            quote_spanned! {span=> #krate::__private::hidden_activation::<#activation>(); }
-        });
+    let last = net.layers.len();
     let name = &net.name;
-    quote! {
-        impl<#impl_params T: #krate::Scalar> #name<#args T> {
-            #[allow(dead_code)]
-            fn __hidden_activations() {
-                #(#checks)*
+    let impls = net.layers[..last - 1]
+        .iter()
+        .enumerate()
+        .filter_map(|(i, layer)| Some((i + 1, layer.activation.as_ref()?)))
+        .map(|(l, activation)| {
+            quote! {
+                impl<#impl_params T: #krate::Scalar> #krate::__private::HiddenLayer<#l> for #name<#args T> {
+                    type Activation = #activation;
+                }
             }
-        }
-    }
+        });
+    quote!(#(#impls)*)
 }
 
 /// The geometry marker types of the layers whose kinds need one (convolution

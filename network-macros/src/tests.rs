@@ -354,17 +354,29 @@ fn bad_layers_are_errors() {
 
 /// "Softmax only in the last layer" is a trait bound rustc checks (so that
 /// an alias is caught too; `tests/ui/fail/softmax-*-not-last.rs`): the
-/// expansion requires `HiddenActivation` of every hidden layer's activation
-/// and of no other.
+/// expansion names every hidden layer's activation as its `HiddenLayer<l>`
+/// (whose type must be a `HiddenActivation`), and the output layer's as
+/// none; the passes reach each through that trait.
 #[test]
 fn hidden_activations_are_required_to_be_hidden_activations() {
     let file = expansion(quote! {
         struct Net { input: 2, h: Dense<4, Tanh>, g: Dense<3, Sigmoid>, out: Dense<3, Softmax> }
     });
     let code = quote!(#file).to_string().replace(' ', "");
-    assert!(code.contains("hidden_activation::<Tanh>()"), "{code}");
-    assert!(code.contains("hidden_activation::<Sigmoid>()"), "{code}");
-    assert!(!code.contains("hidden_activation::<Softmax>()"), "{code}");
+    assert!(
+        code.contains("HiddenLayer<1usize>forNet<T>{typeActivation=Tanh;}"),
+        "{code}"
+    );
+    assert!(
+        code.contains("HiddenLayer<2usize>forNet<T>{typeActivation=Sigmoid;}"),
+        "{code}"
+    );
+    assert!(!code.contains("HiddenLayer<3usize>"), "{code}");
+    assert!(
+        code.contains("HiddenLayerActivation<Net<T>,1usize>"),
+        "{code}"
+    );
+    assert!(!code.contains("<Tanhas"), "{code}");
 }
 
 #[test]
