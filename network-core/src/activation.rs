@@ -8,6 +8,7 @@ use core::marker::PhantomData;
 
 use nalgebra::SMatrix;
 
+use crate::wide::widest;
 use crate::{InitScheme, Scalar};
 
 /// An activation function applied to a layer's pre-activation `z`.
@@ -579,6 +580,37 @@ fn normal_cdf<T: Scalar>(z: T) -> T {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Softmax;
 
+/// [`Softmax`]'s forward pass, column by column, written into `a`.
+#[inline(always)]
+fn softmax_into<T: Scalar, const R: usize, const C: usize>(
+    z: &SMatrix<T, R, C>,
+    a: &mut SMatrix<T, R, C>,
+) {
+    a.as_mut_slice().copy_from_slice(z.as_slice());
+    if R == 0 {
+        return;
+    }
+    // Three passes over the column-major storage, each a simple loop: the
+    // exponential runs over the whole batch at once and is vectorised.
+    for column in a.as_mut_slice().chunks_exact_mut(R) {
+        let max = column.iter().fold(column[0], |max, &v| max.max(v));
+        for v in column.iter_mut() {
+            *v -= max;
+        }
+    }
+    for v in a.as_mut_slice() {
+        *v = v.fast_exp();
+    }
+    for column in a.as_mut_slice().chunks_exact_mut(R) {
+        let sum = column.iter().fold(T::zero(), |sum, &v| sum + v);
+        // One division per sample, not per element.
+        let inverse = T::one() / sum;
+        for v in column.iter_mut() {
+            *v *= inverse;
+        }
+    }
+}
+
 #[diagnostic::do_not_recommend]
 impl Activation for Softmax {
     const NAME: &'static str = "softmax";
@@ -595,29 +627,11 @@ impl Activation for Softmax {
         z: &SMatrix<T, R, C>,
         a: &mut SMatrix<T, R, C>,
     ) {
-        a.as_mut_slice().copy_from_slice(z.as_slice());
-        if R == 0 {
-            return;
-        }
-        // Three passes over the column-major storage, each a simple loop: the
-        // exponential runs over the whole batch at once and is vectorised.
-        for column in a.as_mut_slice().chunks_exact_mut(R) {
-            let max = column.iter().fold(column[0], |max, &v| max.max(v));
-            for v in column.iter_mut() {
-                *v -= max;
-            }
-        }
-        for v in a.as_mut_slice() {
-            *v = v.fast_exp();
-        }
-        for column in a.as_mut_slice().chunks_exact_mut(R) {
-            let sum = column.iter().fold(T::zero(), |sum, &v| sum + v);
-            // One division per sample, not per element.
-            let inverse = T::one() / sum;
-            for v in column.iter_mut() {
-                *v *= inverse;
-            }
-        }
+        // Compiled for the CPU's widest vectors (see `widest`).
+        widest(
+            #[inline(always)]
+            || softmax_into(z, a),
+        );
     }
 
     fn backward<T: Scalar, const R: usize, const C: usize>(

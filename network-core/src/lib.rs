@@ -84,6 +84,7 @@ mod scalar;
 mod schedule;
 pub mod second_order;
 pub mod serialize;
+mod wide;
 
 pub mod train;
 mod zeroable;

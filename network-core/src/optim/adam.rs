@@ -5,6 +5,7 @@ use super::{
     positive, update_is_finite,
 };
 use crate::power::power;
+use crate::wide::widest;
 use crate::{Gradients, GradientsOf, Parameters, Scalar, Zeroable};
 
 /// The hyperparameters of [`Adam`]; the defaults are PyTorch's.
@@ -227,7 +228,7 @@ impl<T: Scalar, G: Parameters<T>> Adam<T, G> {
         let (take1, take2) = (T::constant(1.0 - beta1), T::constant(1.0 - beta2));
         let shrink = T::one() - lr * wd;
         // The update of one parameter from its (possibly decayed) gradient.
-        let update = |p: T, g: T, m: T, v: T| {
+        let update = move |p: T, g: T, m: T, v: T| {
             let m = keep1 * m + take1 * g;
             let v = keep2 * v + take2 * g * g;
             (
@@ -235,8 +236,8 @@ impl<T: Scalar, G: Parameters<T>> Adam<T, G> {
                 [m, v],
             )
         };
-        let update_decoupled = |p: T, g: T, [m, v]: [T; 2]| update(p * shrink, g, m, v);
-        let update_coupled = |p: T, g: T, [m, v]: [T; 2]| update(p, g + wd * p, m, v);
+        let update_decoupled = move |p: T, g: T, [m, v]: [T; 2]| update(p * shrink, g, m, v);
+        let update_coupled = move |p: T, g: T, [m, v]: [T; 2]| update(p, g + wd * p, m, v);
 
         // With D the largest decayed gradient and P' the largest decayed
         // parameter: |m'| <= M + D, |v'| <= V + D^2, and the denominator is
@@ -264,20 +265,27 @@ impl<T: Scalar, G: Parameters<T>> Adam<T, G> {
             .slices_mut()
             .zip(gradients.slices())
             .zip(m.slices_mut().zip(v.slices_mut()));
-        for ((p, g), (m, v)) in slices {
-            let elements = p.iter_mut().zip(g).zip(m.iter_mut().zip(v));
-            // One loop per kind of decay, each free of branches, so that
-            // both vectorise.
-            if decoupled {
-                for ((p, &g), (m, v)) in elements {
-                    (*p, [*m, *v]) = update_decoupled(*p, g, [*m, *v]);
+        // The update compiled for the CPU's widest vectors, the constants
+        // owned by the closures (see `widest`).
+        widest(
+            #[inline(always)]
+            move || {
+                for ((p, g), (m, v)) in slices {
+                    let elements = p.iter_mut().zip(g).zip(m.iter_mut().zip(v));
+                    // One loop per kind of decay, each free of branches, so that
+                    // both vectorise.
+                    if decoupled {
+                        for ((p, &g), (m, v)) in elements {
+                            (*p, [*m, *v]) = update_decoupled(*p, g, [*m, *v]);
+                        }
+                    } else {
+                        for ((p, &g), (m, v)) in elements {
+                            (*p, [*m, *v]) = update_coupled(*p, g, [*m, *v]);
+                        }
+                    }
                 }
-            } else {
-                for ((p, &g), (m, v)) in elements {
-                    (*p, [*m, *v]) = update_coupled(*p, g, [*m, *v]);
-                }
-            }
-        }
+            },
+        );
         *t = step;
         Ok(())
     }

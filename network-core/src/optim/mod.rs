@@ -77,6 +77,7 @@
 
 use core::fmt;
 
+use crate::wide::widest;
 use crate::{GradientsOf, Parameters, Scalar};
 
 mod adam;
@@ -352,19 +353,25 @@ pub(crate) fn check_step<T: Scalar, P: Parameters<T>, G: Parameters<T>>(
     // parameter and gradient (one loop over the slices, not two); the
     // largest square is the square of the largest magnitude (NaN or
     // infinite if any gradient is).
-    let mut parameter_slices = parameters.slices();
-    let mut largest = (T::zero(), T::zero());
-    for gradient in gradients.slices() {
-        match parameter_slices.next() {
-            Some(parameter) if parameter.len() == gradient.len() => {
-                largest = T::largest_magnitudes(largest, parameter, gradient);
+    let largest = widest(
+        #[inline(always)]
+        || {
+            let mut parameter_slices = parameters.slices();
+            let mut largest = (T::zero(), T::zero());
+            for gradient in gradients.slices() {
+                match parameter_slices.next() {
+                    Some(parameter) if parameter.len() == gradient.len() => {
+                        largest = T::largest_magnitudes(largest, parameter, gradient);
+                    }
+                    _ => return None,
+                }
             }
-            _ => return Err(StepError::ShapeMismatch),
-        }
-    }
-    if parameter_slices.next().is_some() {
+            parameter_slices.next().is_none().then_some(largest)
+        },
+    );
+    let Some(largest) = largest else {
         return Err(StepError::ShapeMismatch);
-    }
+    };
     for state in states {
         let mut state_slices = state.slices();
         for gradient in gradients.slices() {
@@ -406,6 +413,15 @@ fn finite<T: Scalar>(x: T) -> bool {
 /// `max |x|` over every value of `values`: NaN if one is NaN, else
 /// infinity if one is infinite.
 pub(crate) fn largest<T: Scalar, P: Parameters<T>>(values: &P) -> T {
+    widest(
+        #[inline(always)]
+        || largest_of(values),
+    )
+}
+
+/// [`largest`], as the target compiles it.
+#[inline(always)]
+fn largest_of<T: Scalar, P: Parameters<T>>(values: &P) -> T {
     values.slices().fold(T::zero(), |largest, slice| {
         let candidate = T::largest_magnitude(slice);
         // A NaN candidate replaces, and a NaN `largest` stays.

@@ -3,6 +3,7 @@
 use super::{
     ConfigError, Largest, Optimizer, StepError, bounded, check_step, non_negative, update_is_finite,
 };
+use crate::wide::widest;
 use crate::{GradientsOf, Parameters, Scalar};
 
 /// Plain gradient descent with optional L2 weight decay:
@@ -105,18 +106,25 @@ impl<T: Scalar> Sgd<T> {
             learning_rate: lr,
             weight_decay: wd,
         } = *self;
-        let update = |p: T, g: T| p - lr * (g + wd * p);
+        let update = move |p: T, g: T| p - lr * (g + wd * p);
         let bound = largest_parameter + lr * (largest_gradient + wd * largest_parameter);
         if !bounded(bound)
             && !update_is_finite(parameters, gradients, [], |p, g, []| (update(p, g), []))
         {
             return Err(StepError::NonFiniteUpdate);
         }
-        for (p, g) in parameters.slices_mut().zip(gradients.slices()) {
-            for (p, &g) in p.iter_mut().zip(g) {
-                *p = update(*p, g);
-            }
-        }
+        // Compiled for the CPU's widest vectors, the constants owned by the
+        // closures (see `widest`).
+        widest(
+            #[inline(always)]
+            move || {
+                for (p, g) in parameters.slices_mut().zip(gradients.slices()) {
+                    for (p, &g) in p.iter_mut().zip(g) {
+                        *p = update(*p, g);
+                    }
+                }
+            },
+        );
         Ok(())
     }
 }
