@@ -125,6 +125,48 @@ pub trait HiddenLayer<const L: usize> {
     type Activation: HiddenActivation;
 }
 
+/// The items of an [`Activation`] impl that forwards each of them to the
+/// activation `$target`: the generated passes' wrappers below.
+macro_rules! forward_activation_to {
+    ($target:ty) => {
+        const NAME: &'static str = <$target as Activation>::NAME;
+        const INIT: InitScheme = <$target as Activation>::INIT;
+        const ELEMENT_WISE: bool = <$target as Activation>::ELEMENT_WISE;
+
+        #[inline(always)]
+        fn forward<T: Scalar, const R: usize, const C: usize>(
+            z: &SMatrix<T, R, C>,
+        ) -> SMatrix<T, R, C> {
+            <$target as Activation>::forward(z)
+        }
+
+        #[inline(always)]
+        fn backward<T: Scalar, const R: usize, const C: usize>(
+            z: &SMatrix<T, R, C>,
+            a: &SMatrix<T, R, C>,
+            grad_a: &SMatrix<T, R, C>,
+        ) -> SMatrix<T, R, C> {
+            <$target as Activation>::backward(z, a, grad_a)
+        }
+
+        #[inline(always)]
+        fn forward_into<T: Scalar, const R: usize, const C: usize>(
+            z: &SMatrix<T, R, C>,
+            a: &mut SMatrix<T, R, C>,
+        ) {
+            <$target as Activation>::forward_into(z, a);
+        }
+
+        #[inline(always)]
+        fn derivative_in_place<T: Scalar, const R: usize, const C: usize>(
+            z: &SMatrix<T, R, C>,
+            a: &mut SMatrix<T, R, C>,
+        ) {
+            <$target as Activation>::derivative_in_place(z, a);
+        }
+    };
+}
+
 /// Hidden layer `L`'s activation as the generated passes name it: the
 /// activation of `N`'s [`HiddenLayer<L>`], reached through that trait
 /// rather than by its name, so that an activation that is not one is not
@@ -134,41 +176,7 @@ pub struct HiddenLayerActivation<N, const L: usize>(PhantomData<fn() -> N>);
 
 #[diagnostic::do_not_recommend]
 impl<N: HiddenLayer<L>, const L: usize> Activation for HiddenLayerActivation<N, L> {
-    const NAME: &'static str = <N::Activation as Activation>::NAME;
-    const INIT: InitScheme = <N::Activation as Activation>::INIT;
-    const ELEMENT_WISE: bool = <N::Activation as Activation>::ELEMENT_WISE;
-
-    #[inline(always)]
-    fn forward<T: Scalar, const R: usize, const C: usize>(
-        z: &SMatrix<T, R, C>,
-    ) -> SMatrix<T, R, C> {
-        <N::Activation as Activation>::forward(z)
-    }
-
-    #[inline(always)]
-    fn backward<T: Scalar, const R: usize, const C: usize>(
-        z: &SMatrix<T, R, C>,
-        a: &SMatrix<T, R, C>,
-        grad_a: &SMatrix<T, R, C>,
-    ) -> SMatrix<T, R, C> {
-        <N::Activation as Activation>::backward(z, a, grad_a)
-    }
-
-    #[inline(always)]
-    fn forward_into<T: Scalar, const R: usize, const C: usize>(
-        z: &SMatrix<T, R, C>,
-        a: &mut SMatrix<T, R, C>,
-    ) {
-        <N::Activation as Activation>::forward_into(z, a);
-    }
-
-    #[inline(always)]
-    fn derivative_in_place<T: Scalar, const R: usize, const C: usize>(
-        z: &SMatrix<T, R, C>,
-        a: &mut SMatrix<T, R, C>,
-    ) {
-        <N::Activation as Activation>::derivative_in_place(z, a);
-    }
+    forward_activation_to!(N::Activation);
 }
 
 /// The output layer's activation as the generated passes name it:
@@ -184,41 +192,7 @@ pub struct OutputLayerActivation<N, S, const IN: usize, const OUT: usize>(
 impl<S: Scalar, N: crate::Network<S, IN, OUT>, const IN: usize, const OUT: usize> Activation
     for OutputLayerActivation<N, S, IN, OUT>
 {
-    const NAME: &'static str = <N::OutputActivation as Activation>::NAME;
-    const INIT: InitScheme = <N::OutputActivation as Activation>::INIT;
-    const ELEMENT_WISE: bool = <N::OutputActivation as Activation>::ELEMENT_WISE;
-
-    #[inline(always)]
-    fn forward<T: Scalar, const R: usize, const C: usize>(
-        z: &SMatrix<T, R, C>,
-    ) -> SMatrix<T, R, C> {
-        <N::OutputActivation as Activation>::forward(z)
-    }
-
-    #[inline(always)]
-    fn backward<T: Scalar, const R: usize, const C: usize>(
-        z: &SMatrix<T, R, C>,
-        a: &SMatrix<T, R, C>,
-        grad_a: &SMatrix<T, R, C>,
-    ) -> SMatrix<T, R, C> {
-        <N::OutputActivation as Activation>::backward(z, a, grad_a)
-    }
-
-    #[inline(always)]
-    fn forward_into<T: Scalar, const R: usize, const C: usize>(
-        z: &SMatrix<T, R, C>,
-        a: &mut SMatrix<T, R, C>,
-    ) {
-        <N::OutputActivation as Activation>::forward_into(z, a);
-    }
-
-    #[inline(always)]
-    fn derivative_in_place<T: Scalar, const R: usize, const C: usize>(
-        z: &SMatrix<T, R, C>,
-        a: &mut SMatrix<T, R, C>,
-    ) {
-        <N::OutputActivation as Activation>::derivative_in_place(z, a);
-    }
+    forward_activation_to!(N::OutputActivation);
 }
 
 #[diagnostic::do_not_recommend]
