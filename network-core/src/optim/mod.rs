@@ -449,6 +449,34 @@ pub(crate) fn bounded<T: Scalar>(bound: T) -> bool {
     bound <= T::MAX_FINITE * T::constant(0.5)
 }
 
+/// `(p, v) = update(p, g, v)` for every parameter `p` with its gradient `g`
+/// and its one state value `v` (Momentum's velocity, RMSProp's mean
+/// square), compiled for the CPU's widest vectors (see [`widest`]; `update`
+/// should own its constants, as a `move` closure of copies).
+///
+/// The shapes must have passed [`check_step`].
+pub(crate) fn update_with_state<T: Scalar, P: Parameters<T>, G: Parameters<T>>(
+    parameters: &mut P,
+    gradients: &G,
+    state: &mut G,
+    update: impl Fn(T, T, T) -> (T, T),
+) {
+    let slices = parameters
+        .slices_mut()
+        .zip(gradients.slices())
+        .zip(state.slices_mut());
+    widest(
+        #[inline(always)]
+        move || {
+            for ((p, g), v) in slices {
+                for ((p, &g), v) in p.iter_mut().zip(g).zip(v) {
+                    (*p, *v) = update(*p, g, *v);
+                }
+            }
+        },
+    );
+}
+
 /// Whether `update(p, g, state)`, applied to every parameter with its
 /// gradient and its `S` state values, gives only finite values, without
 /// changing anything: the exact test behind [`bounded`].

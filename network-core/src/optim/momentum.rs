@@ -2,7 +2,7 @@
 
 use super::{
     ConfigError, Largest, Optimizer, StepError, bounded, check_step, decay, largest, non_negative,
-    update_is_finite,
+    update_is_finite, update_with_state,
 };
 use crate::{Gradients, GradientsOf, Parameters, Scalar, Zeroable};
 
@@ -159,7 +159,7 @@ impl<T: Scalar, G: Parameters<T>> Momentum<T, G> {
             nesterov,
             weight_decay: wd,
         } = self.config;
-        let update = |p: T, g: T, v: T| {
+        let update = move |p: T, g: T, v: T| {
             let d = g + wd * p;
             let v = mu * v + d;
             (p - lr * if nesterov { d + mu * v } else { v }, v)
@@ -176,15 +176,7 @@ impl<T: Scalar, G: Parameters<T>> Momentum<T, G> {
         {
             return Err(StepError::NonFiniteUpdate);
         }
-        let slices = parameters
-            .slices_mut()
-            .zip(gradients.slices())
-            .zip(self.velocity.slices_mut());
-        for ((p, g), v) in slices {
-            for ((p, &g), v) in p.iter_mut().zip(g).zip(v) {
-                (*p, *v) = update(*p, g, *v);
-            }
-        }
+        update_with_state(parameters, gradients, &mut self.velocity, update);
         Ok(())
     }
 }

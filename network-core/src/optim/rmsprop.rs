@@ -2,7 +2,7 @@
 
 use super::{
     ConfigError, Largest, Optimizer, StepError, bounded, check_step, decay, largest, non_negative,
-    positive, update_is_finite,
+    positive, update_is_finite, update_with_state,
 };
 use crate::{Gradients, GradientsOf, Parameters, Scalar, Zeroable};
 
@@ -155,7 +155,7 @@ impl<T: Scalar, G: Parameters<T>> RmsProp<T, G> {
             weight_decay: wd,
         } = self.config;
         let (keep, take) = (T::constant(alpha), T::constant(1.0 - alpha));
-        let update = |p: T, g: T, v: T| {
+        let update = move |p: T, g: T, v: T| {
             let g = g + wd * p;
             let v = keep * v + take * g * g;
             (p - lr * g / (v.fast_sqrt() + eps), v)
@@ -177,15 +177,7 @@ impl<T: Scalar, G: Parameters<T>> RmsProp<T, G> {
         {
             return Err(StepError::NonFiniteUpdate);
         }
-        let slices = parameters
-            .slices_mut()
-            .zip(gradients.slices())
-            .zip(self.square_average.slices_mut());
-        for ((p, g), v) in slices {
-            for ((p, &g), v) in p.iter_mut().zip(g).zip(v) {
-                (*p, *v) = update(*p, g, *v);
-            }
-        }
+        update_with_state(parameters, gradients, &mut self.square_average, update);
         Ok(())
     }
 }
