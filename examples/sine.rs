@@ -60,7 +60,7 @@ fn train(net: &mut Sine) -> Result<(), StepError> {
         let x = SMatrix::<f32, 1, BATCH>::from_fn(|_, _| rng.uniform(-PI, PI));
         let t = x.map(f32::sin);
         sgd.learning_rate = LEARNING_RATE * FINAL_DECAY.powf(step as f32 / STEPS as f32);
-        let loss = net.loss_and_gradients::<HalfSquaredError, BATCH, _, _>(&x, &t, &mut grads);
+        let loss = net.loss_and_gradients::<HalfSquaredError>(&x, &t, &mut grads);
         sgd.step(net, &grads)?;
         if step % 5_000 == 0 {
             println!(

@@ -39,8 +39,7 @@ fn main() -> ExitCode {
     };
 
     for epoch in 0..=3000 {
-        let loss =
-            xor.loss_and_gradients::<HalfSquaredError, 4, _, _>(&inputs, &targets, &mut grads);
+        let loss = xor.loss_and_gradients::<HalfSquaredError>(&inputs, &targets, &mut grads);
         if let Err(error) = sgd.step(&mut xor, &grads) {
             eprintln!("training stopped at epoch {epoch}: {error}");
             return ExitCode::FAILURE;

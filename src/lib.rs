@@ -15,8 +15,8 @@ pub mod prelude {
     pub use network_core::{
         Activation, Cache, Dense, ElementWise, Gelu, GeluTanh, Gradients, HalfSquaredError,
         Identity, LeakyRelu, Loss, MeanSquaredError, Mish, Network, Parameters, Relu, Rng, Scalar,
-        Sgd, Sigmoid, SigmoidCrossEntropy, Silu, Softmax, SoftmaxCrossEntropy, Softplus, Swish,
-        Tanh,
+        Sgd, Sigmoid, SigmoidCrossEntropy, Silu, Softmax, SoftmaxCrossEntropy, Softplus,
+        Supervised, Swish, Tanh,
     };
     pub use network_core::{
         Adam, AdamConfig, Control, DampedOutcome, DampingConfig, Dataset, EpochStats, IRpropConfig,

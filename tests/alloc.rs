@@ -114,7 +114,7 @@ fn full_batch_sgd_epochs_do_not_allocate() {
     let (n, (first, last)) = allocations(|| {
         let mut losses = (f32::NAN, f32::NAN);
         for epoch in 0..3000 {
-            let loss = xor.loss_and_gradients::<HalfSquaredError, 4, _, _>(&x, &t, &mut grads);
+            let loss = xor.loss_and_gradients::<HalfSquaredError>(&x, &t, &mut grads);
             sgd.step(&mut xor, &grads).unwrap();
             if epoch == 0 {
                 losses.0 = loss;
@@ -140,7 +140,7 @@ fn full_batch_adam_epochs_do_not_allocate() {
     let (n, (first, last)) = allocations(|| {
         let mut losses = (f32::NAN, f32::NAN);
         for epoch in 0..500 {
-            let loss = xor.loss_and_gradients::<HalfSquaredError, 4, _, _>(&x, &t, &mut grads);
+            let loss = xor.loss_and_gradients::<HalfSquaredError>(&x, &t, &mut grads);
             adam.step(&mut xor, &grads).unwrap();
             if epoch == 0 {
                 losses.0 = loss;
@@ -165,7 +165,7 @@ fn full_batch_irprop_epochs_do_not_allocate() {
     let (n, (first, last)) = allocations(|| {
         let mut losses = (f32::NAN, f32::NAN);
         for epoch in 0..300 {
-            let loss = xor.loss_and_gradients::<HalfSquaredError, 4, _, _>(&x, &t, &mut grads);
+            let loss = xor.loss_and_gradients::<HalfSquaredError>(&x, &t, &mut grads);
             rprop.step(&mut xor, &grads).unwrap();
             if epoch == 0 {
                 losses.0 = loss;
@@ -394,9 +394,8 @@ fn convolution_pooling_and_dropout_steps_do_not_allocate() {
     let mut adam = Adam::new(AdamConfig::adam(0.01)).unwrap();
     let (n, (first, last)) = allocations(|| {
         let mut step = |net: &mut Small<f32>| {
-            let loss = net.loss_and_gradients_with::<SoftmaxCrossEntropy, 8, _, _>(
-                &x, &t, &mut grads, &mut rng,
-            );
+            let loss =
+                net.loss_and_gradients_with::<SoftmaxCrossEntropy>(&x, &t, &mut grads, &mut rng);
             adam.step(net, &grads).unwrap();
             loss
         };
@@ -460,7 +459,7 @@ fn a_large_network_trains_without_allocating() {
     let t = SMatrix::<f32, 10, 32>::from_fn(|i, j| if i == j % 10 { 1.0 } else { 0.0 });
     let sgd = Sgd::new(0.1).unwrap();
     let (count, loss) = allocations(|| {
-        let loss = net.loss_and_gradients::<SoftmaxCrossEntropy, 32, _, _>(&*x, &t, &mut grads);
+        let loss = net.loss_and_gradients::<SoftmaxCrossEntropy>(&*x, &t, &mut grads);
         sgd.step(&mut *net, &*grads).map(|()| loss)
     });
     assert!(loss.is_ok_and(f32::is_finite));

@@ -83,7 +83,7 @@ fn trained_xor() -> Xor<f32> {
     let mut grads = XorGradients::zeros();
     let sgd = Sgd::new(0.5).unwrap();
     for _ in 0..3000 {
-        xor.loss_and_gradients::<HalfSquaredError, 4, _, _>(&x, &t, &mut grads);
+        xor.loss_and_gradients::<HalfSquaredError>(&x, &t, &mut grads);
         sgd.step(&mut xor, &grads).unwrap();
     }
     xor

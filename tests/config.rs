@@ -16,7 +16,7 @@ fn setup() -> (Line<f64>, LineGradients<f64>) {
     let mut grads = LineGradients::zeros();
     let x = SMatrix::<f64, 2, 2>::new(1.0, 0.5, -1.0, 2.0);
     let t = SMatrix::<f64, 1, 2>::new(1.0, -1.0);
-    net.loss_and_gradients::<HalfSquaredError, 2, _, _>(&x, &t, &mut grads);
+    net.loss_and_gradients::<HalfSquaredError>(&x, &t, &mut grads);
     (net, grads)
 }
 

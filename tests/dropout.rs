@@ -116,8 +116,8 @@ fn inference_is_the_network_without_dropout() {
     let t = SMatrix::<f64, 2, 8>::from_fn(|i, j| ((i * j) % 2) as f64);
     assert_eq!(dropped.forward(&x), kept.forward(&x));
     assert_eq!(
-        dropped.loss::<SigmoidCrossEntropy, 8, _, _>(&x, &t),
-        kept.loss::<SigmoidCrossEntropy, 8, _, _>(&x, &t)
+        dropped.loss::<SigmoidCrossEntropy>(&x, &t),
+        kept.loss::<SigmoidCrossEntropy>(&x, &t)
     );
     let trainer = Trainer::<SigmoidCrossEntropy, 8>::new(TrainConfig::new(1)).unwrap();
     let rows: Vec<_> = (0..8)
@@ -251,7 +251,7 @@ fn trainer_fit_with_dropout_is_seeded_and_learns() {
     let mut by_trainer = DroppedGradients::<f64>::zeros();
     trainer.loss_and_gradients(&net, &batch, &mut by_trainer, &mut Rng::new(8));
     let mut by_hand = DroppedGradients::<f64>::zeros();
-    net.loss_and_gradients_with::<SigmoidCrossEntropy, 4, _, _>(
+    net.loss_and_gradients_with::<SigmoidCrossEntropy>(
         &batch.x,
         &batch.t,
         &mut by_hand,

@@ -210,7 +210,7 @@ fn assert_batch_is_mean_of_samples<N, L, const IN: usize, const OUT: usize, cons
     L: Loss<N::OutputActivation>,
 {
     let mut batch = N::Gradients::zeros();
-    let batch_loss = network.loss_and_gradients::<L, B>(x, t, &mut batch);
+    let batch_loss = network.loss_and_gradients::<L>(x, t, &mut batch);
     let cache = network.forward_train(x);
     let delta = L::output_delta(cache.logits(), cache.output(), t);
     let mut unused = N::Gradients::zeros();
@@ -222,7 +222,7 @@ fn assert_batch_is_mean_of_samples<N, L, const IN: usize, const OUT: usize, cons
     for j in 0..B {
         let (x_j, t_j): (SVector<f64, IN>, SVector<f64, OUT>) =
             (x.column(j).into_owned(), t.column(j).into_owned());
-        mean_loss += network.loss_and_gradients::<L, 1>(&x_j, &t_j, &mut sample) / B as f64;
+        mean_loss += network.loss_and_gradients::<L>(&x_j, &t_j, &mut sample) / B as f64;
         mean.accumulate(&sample);
 
         let cache_j = network.forward_train(&x_j);
@@ -399,7 +399,7 @@ fn fused_cross_entropies_match_the_unfused_chain_rule() {
     let x = inputs::<4, 4>(51);
     let t = one_hot::<3, 4>(52);
     let mut fused = ReluGeluGradients::zeros();
-    network.loss_and_gradients::<SoftmaxCrossEntropy, 4, _, _>(&x, &t, &mut fused);
+    network.loss_and_gradients::<SoftmaxCrossEntropy>(&x, &t, &mut fused);
     let cache = network.forward_train(&x);
     let grad_a = -t.component_div(&cache.a3) / 4.0;
     let (unfused, _) = network.backward(&x, &cache, &grad_a);
@@ -413,7 +413,7 @@ fn fused_cross_entropies_match_the_unfused_chain_rule() {
     let x = inputs::<3, 4>(54);
     let t = probabilities::<2, 4>(55);
     let mut fused = TanhSigmoidGradients::zeros();
-    network.loss_and_gradients::<SigmoidCrossEntropy, 4, _, _>(&x, &t, &mut fused);
+    network.loss_and_gradients::<SigmoidCrossEntropy>(&x, &t, &mut fused);
     let cache = network.forward_train(&x);
     let grad_a = (cache.a2 - t).component_div(&cache.a2.map(|a| a * (1.0 - a))) / 4.0;
     let (unfused, _) = network.backward(&x, &cache, &grad_a);
@@ -436,7 +436,7 @@ fn one_f32_step_lowers_the_loss<N, L, const IN: usize, const OUT: usize>(
     let mut network = N::random(60);
     let x = inputs::<IN, 4>(61).cast::<f32>();
     let mut grads = N::Gradients::zeros();
-    let before = network.loss_and_gradients::<L, 4>(&x, &t, &mut grads);
+    let before = network.loss_and_gradients::<L>(&x, &t, &mut grads);
     assert!(
         grads.all_finite() && grads.norm_squared() > 0.0,
         "{name}: {before}"
@@ -445,7 +445,7 @@ fn one_f32_step_lowers_the_loss<N, L, const IN: usize, const OUT: usize>(
         .unwrap()
         .step(&mut network, &grads)
         .unwrap();
-    let after = network.loss::<L, 4>(&x, &t);
+    let after = network.loss::<L>(&x, &t);
     println!("{name} (f32): loss {before} -> {after}");
     assert!(after < before, "{name}: loss {before} -> {after}");
 }
@@ -472,7 +472,7 @@ fn f32_networks_train() {
     // The generated inherent methods take arrays for single samples.
     let network: LeakyMishSwish = LeakyMishSwish::random(66);
     let mut grads = LeakyMishSwishGradients::zeros();
-    let loss = network.loss_and_gradients::<HalfSquaredError, 1, _, _>(
+    let loss = network.loss_and_gradients::<HalfSquaredError>(
         &[0.5f32, -0.25, 1.0],
         &[1.0f32, 0.0],
         &mut grads,

@@ -144,8 +144,7 @@ fn a_standardised_network_back_propagates_through_its_scale() {
     let grad_x = net.scale.input_gradient(&delta1, &x, Noise::OFF);
 
     let mut grads = ScaledGradients::zeros();
-    let (_, got_x) =
-        net.loss_gradients_and_input_gradient::<HalfSquaredError, 5>(&x, &t, &mut grads);
+    let (_, got_x) = net.loss_gradients_and_input_gradient::<HalfSquaredError>(&x, &t, &mut grads);
     assert_eq!(grads, expected);
     assert_eq!(got_x, grad_x);
 }

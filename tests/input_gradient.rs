@@ -20,10 +20,9 @@ fn the_input_gradient_matches_finite_differences() {
     let (x, t) = batch();
     let mut grads = NetGradients::zeros();
     let (loss, dx) =
-        net.loss_gradients_and_input_gradient::<SoftmaxCrossEntropy, 4>(&x, &t, &mut grads);
+        net.loss_gradients_and_input_gradient::<SoftmaxCrossEntropy>(&x, &t, &mut grads);
     let mut reference = NetGradients::zeros();
-    let reference_loss =
-        net.loss_and_gradients::<SoftmaxCrossEntropy, 4, _, _>(&x, &t, &mut reference);
+    let reference_loss = net.loss_and_gradients::<SoftmaxCrossEntropy>(&x, &t, &mut reference);
     assert_eq!(loss, reference_loss);
     assert_eq!(
         grads, reference,
@@ -35,8 +34,8 @@ fn the_input_gradient_matches_finite_differences() {
             let (mut up, mut down) = (x, x);
             up[(i, j)] += h;
             down[(i, j)] -= h;
-            let numeric = (net.loss::<SoftmaxCrossEntropy, 4, _, _>(&up, &t)
-                - net.loss::<SoftmaxCrossEntropy, 4, _, _>(&down, &t))
+            let numeric = (net.loss::<SoftmaxCrossEntropy>(&up, &t)
+                - net.loss::<SoftmaxCrossEntropy>(&down, &t))
                 / (2.0 * h);
             assert!(
                 (dx[(i, j)] - numeric).abs() < 1e-8,
@@ -51,14 +50,12 @@ fn the_input_gradient_matches_finite_differences() {
 fn sample_losses_average_to_the_batch_loss() {
     let net = Net::<f64>::random(3);
     let (x, t) = batch();
-    let losses = net.sample_losses::<SoftmaxCrossEntropy, 4>(&x, &t);
+    let losses = net.sample_losses::<SoftmaxCrossEntropy>(&x, &t);
     let mean = losses.iter().sum::<f64>() / 4.0;
-    assert!((mean - net.loss::<SoftmaxCrossEntropy, 4, _, _>(&x, &t)).abs() < 1e-15);
+    assert!((mean - net.loss::<SoftmaxCrossEntropy>(&x, &t)).abs() < 1e-15);
     for (j, &loss) in losses.iter().enumerate() {
-        let one = net.loss::<SoftmaxCrossEntropy, 1, _, _>(
-            &x.column(j).into_owned(),
-            &t.column(j).into_owned(),
-        );
+        let one =
+            net.loss::<SoftmaxCrossEntropy>(&x.column(j).into_owned(), &t.column(j).into_owned());
         assert_eq!(loss, one, "sample {j}");
     }
 }

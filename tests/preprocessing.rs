@@ -135,9 +135,9 @@ fn optimizers_leave_the_statistics_alone() {
     let mut adam = start;
     let mut adam_state = Adam::new(AdamConfig::adam(0.01)).unwrap();
     for _ in 0..20 {
-        sgd.loss_and_gradients::<HalfSquaredError, 40, _, _>(&x, &t, &mut grads);
+        sgd.loss_and_gradients::<HalfSquaredError>(&x, &t, &mut grads);
         decay.step(&mut sgd, &grads).unwrap();
-        adam.loss_and_gradients::<HalfSquaredError, 40, _, _>(&x, &t, &mut grads);
+        adam.loss_and_gradients::<HalfSquaredError>(&x, &t, &mut grads);
         adam_state.step(&mut adam, &grads).unwrap();
     }
     assert_ne!(sgd.hidden, start.hidden);

@@ -34,12 +34,12 @@ fn train(seed: u64, epochs: usize, config: IRpropConfig<f64>) -> (f64, f64) {
     let mut net = Sine::<f64>::random(seed);
     let mut grads = SineGradients::zeros();
     let mut rprop = IRpropMinus::new(config).unwrap();
-    let first = net.loss::<MeanSquaredError, N, _, _>(&x, &t);
+    let first = net.loss::<MeanSquaredError>(&x, &t);
     for _ in 0..epochs {
-        net.loss_and_gradients::<MeanSquaredError, N, _, _>(&x, &t, &mut grads);
+        net.loss_and_gradients::<MeanSquaredError>(&x, &t, &mut grads);
         rprop.step(&mut net, &grads).unwrap();
     }
-    (first, net.loss::<MeanSquaredError, N, _, _>(&x, &t))
+    (first, net.loss::<MeanSquaredError>(&x, &t))
 }
 
 /// Measured after 500 epochs with FANN's defaults: between 4.6e-4 and

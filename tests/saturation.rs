@@ -80,8 +80,8 @@ fn saturated_f32_gradients_and_adam_steps_agree_with_f64() {
 
     let mut g64 = SaturatedGradients::<f64>::zeros();
     let mut g32 = SaturatedGradients::<f32>::zeros();
-    net64.loss_and_gradients::<HalfSquaredError, 4, _, _>(&x64, &t64, &mut g64);
-    net32.loss_and_gradients::<HalfSquaredError, 4, _, _>(&x32, &t32, &mut g32);
+    net64.loss_and_gradients::<HalfSquaredError>(&x64, &t64, &mut g64);
+    net32.loss_and_gradients::<HalfSquaredError>(&x32, &t32, &mut g32);
     let errors = relative_errors(g32.slices(), g64.slices());
     println!("gradients: {errors:?}");
     assert!(

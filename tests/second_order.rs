@@ -218,7 +218,7 @@ where
             .map(|(x, t)| {
                 let x = SMatrix::<f64, IN, 1>::from_column_slice(x);
                 let t = SMatrix::<f64, OUT, 1>::from_column_slice(t);
-                net.loss::<L, 1>(&x, &t)
+                net.loss::<L>(&x, &t)
             })
             .sum();
         SVector::<f64, 1>::new(total / data.len() as f64)
@@ -287,10 +287,10 @@ where
     let mut adam = Adam::<f64, N::Gradients>::new(AdamConfig::adam(lr)).unwrap();
     let mut grads = N::Gradients::zeros();
     for _ in 0..steps {
-        net.loss_and_gradients::<L, 8>(&x, &t, &mut grads);
+        net.loss_and_gradients::<L>(&x, &t, &mut grads);
         adam.step(net, &grads).unwrap();
     }
-    net.loss::<L, 8>(&x, &t)
+    net.loss::<L>(&x, &t)
 }
 
 /// Runs a damped method until it stops or `steps` are done; its last loss.

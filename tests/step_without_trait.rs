@@ -1,11 +1,11 @@
 //! Every optimizer's `step` is an inherent method, called as `Sgd`'s is:
 //! `optimizer.step(&mut net, &grads)`, without the `Optimizer` trait in
-//! scope (this file does not import it).
+//! scope (this file does not import it; `Supervised`, for the loss, it must).
 
 use network::nalgebra::SMatrix;
 use network::{
     Adam, AdamConfig, Gradients, HalfSquaredError, IRpropConfig, IRpropMinus, Identity, Momentum,
-    MomentumConfig, RmsProp, RmsPropConfig, Sgd, network,
+    MomentumConfig, RmsProp, RmsPropConfig, Sgd, Supervised, network,
 };
 
 network! {
@@ -19,7 +19,7 @@ fn every_optimizer_steps_without_the_trait() {
     let t = SMatrix::<f32, 1, 2>::new(2.0, 0.0);
     let mut net = Line::<f32>::random(1);
     let mut grads = LineGradients::zeros();
-    net.loss_and_gradients::<HalfSquaredError, 2, _, _>(&x, &t, &mut grads);
+    net.loss_and_gradients::<HalfSquaredError>(&x, &t, &mut grads);
     let before = net.clone();
     Sgd::new(0.1).unwrap().step(&mut net, &grads).unwrap();
     let mut adam = Adam::<f32, LineGradients<f32>>::new(AdamConfig::adam(0.1)).unwrap();

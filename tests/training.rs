@@ -45,7 +45,7 @@ fn line_and_gradients() -> (Line<f64>, LineGradients<f64>) {
     line.output.w[0] = 1.0;
     line.output.b[0] = 0.5;
     let mut grads = LineGradients::zeros();
-    let loss = line.loss_and_gradients::<HalfSquaredError, 1, _, _>(&[2.0], &[1.0], &mut grads);
+    let loss = line.loss_and_gradients::<HalfSquaredError>(&[2.0], &[1.0], &mut grads);
     assert_eq!(loss, 1.125);
     assert_eq!((grads.output.w[0], grads.output.b[0]), (3.0, 1.5));
     (line, grads)
@@ -247,7 +247,7 @@ fn a_partial_batch_gives_the_gradients_of_its_real_samples() {
     let full_outcome = Trainer::<SoftmaxCrossEntropy, 3>::new(TrainConfig::new(1))
         .unwrap()
         .loss_and_gradients(&net, &full, &mut full_grads, &mut Rng::new(0));
-    let direct = net.loss::<SoftmaxCrossEntropy, 3, _, _>(&full.x, &full.t);
+    let direct = net.loss::<SoftmaxCrossEntropy>(&full.x, &full.t);
 
     assert!((padded_outcome.loss - full_outcome.loss).abs() < 1e-12);
     assert!((full_outcome.loss - direct).abs() < 1e-12);

@@ -18,7 +18,7 @@ fn setup<T: Scalar>() -> (Line<T>, LineGradients<T>) {
     let c = T::constant;
     let x = SMatrix::<T, 2, 2>::new(c(1.0), c(0.5), c(-1.0), c(2.0));
     let t = SMatrix::<T, 1, 2>::new(c(1.0), c(-1.0));
-    net.loss_and_gradients::<HalfSquaredError, 2, _, _>(&x, &t, &mut grads);
+    net.loss_and_gradients::<HalfSquaredError>(&x, &t, &mut grads);
     (net, grads)
 }
 

@@ -24,7 +24,7 @@ fn main() {
         black_box(net.forward_train(black_box(&*x)));
     });
     let gradients = best_ns(61, n, || {
-        black_box(net.loss_and_gradients::<SoftmaxCrossEntropy, 32, _, _>(
+        black_box(net.loss_and_gradients::<SoftmaxCrossEntropy>(
             black_box(&*x),
             &*t,
             &mut grads,

@@ -50,7 +50,7 @@ pub fn xor_step(
     x: &SVector<f32, 2>,
     t: &SVector<f32, 1>,
 ) -> f32 {
-    let loss = net.loss_and_gradients::<HalfSquaredError, 1, _, _>(x, t, grads);
+    let loss = net.loss_and_gradients::<HalfSquaredError>(x, t, grads);
     match sgd.step(net, grads) {
         Ok(()) => loss,
         Err(_) => f32::NAN,
@@ -66,7 +66,7 @@ pub fn c_step(
     x: &SMatrix<f32, 784, 64>,
     t: &SMatrix<f32, 10, 64>,
 ) -> f32 {
-    let loss = net.loss_and_gradients::<SoftmaxCrossEntropy, 64, _, _>(x, t, grads);
+    let loss = net.loss_and_gradients::<SoftmaxCrossEntropy>(x, t, grads);
     match sgd.step(net, grads) {
         Ok(()) => loss,
         Err(_) => f32::NAN,
@@ -82,7 +82,7 @@ pub fn b_step(
     x: &SMatrix<f32, 64, 32>,
     t: &SMatrix<f32, 10, 32>,
 ) -> f32 {
-    let loss = net.loss_and_gradients::<SoftmaxCrossEntropy, 32, _, _>(x, t, grads);
+    let loss = net.loss_and_gradients::<SoftmaxCrossEntropy>(x, t, grads);
     match adam.step(net, grads) {
         Ok(()) => loss,
         Err(_) => f32::NAN,
@@ -131,7 +131,7 @@ pub fn lenet_step(
     x: &SMatrix<f32, 784, 32>,
     t: &SMatrix<f32, 10, 32>,
 ) -> f32 {
-    let loss = net.loss_and_gradients::<SoftmaxCrossEntropy, 32, _, _>(x, t, grads);
+    let loss = net.loss_and_gradients::<SoftmaxCrossEntropy>(x, t, grads);
     match adam.step(net, grads) {
         Ok(()) => loss,
         Err(_) => f32::NAN,

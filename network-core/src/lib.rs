@@ -84,6 +84,7 @@ mod scalar;
 mod schedule;
 pub mod second_order;
 pub mod serialize;
+mod supervised;
 mod wide;
 
 pub mod train;
@@ -118,6 +119,7 @@ pub use second_order::{
     DampedOutcome, DampingConfig, FisherLoss, LevenbergMarquardt, NaturalGradient,
 };
 pub use serialize::{from_bytes, serialized_size, to_bytes};
+pub use supervised::Supervised;
 pub use train::{
     BatchOutcome, BatchProgress, Control, EpochStats, Evaluation, Observer, Summary, TrainConfig,
     TrainError, Trainer,

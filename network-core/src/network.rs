@@ -3,7 +3,7 @@
 
 use nalgebra::SMatrix;
 
-use crate::{Activation, Loss, Noise, Rng, Scalar};
+use crate::{Activation, Noise, Rng, Scalar};
 
 /// A fixed set of parameters seen as a sequence of slices of scalars.
 ///
@@ -527,87 +527,6 @@ pub trait Network<T: Scalar, const IN: usize, const OUT: usize>: Parameters<T> +
         let grad_input = self.backward_into(x, cache, grad_output, &mut grads);
         (grads, grad_input)
     }
-
-    /// The mean loss `L` over the batch, every layer as at inference
-    /// (dropout off).
-    fn loss<L: Loss<Self::OutputActivation>, const B: usize>(
-        &self,
-        x: &SMatrix<T, IN, B>,
-        targets: &SMatrix<T, OUT, B>,
-    ) -> T {
-        let cache = self.forward_cache(x, Noise::OFF);
-        L::loss(cache.logits(), cache.output(), targets)
-    }
-
-    /// One forward and backward pass of a network without random layers:
-    /// writes the gradients of the mean loss `L` into `grads` and returns
-    /// that loss. A network with `Dropout` is not [`Deterministic`]: use
-    /// [`Network::loss_and_gradients_with`].
-    fn loss_and_gradients<L: Loss<Self::OutputActivation>, const B: usize>(
-        &self,
-        x: &SMatrix<T, IN, B>,
-        targets: &SMatrix<T, OUT, B>,
-        grads: &mut Self::Gradients,
-    ) -> T
-    where
-        Self: Deterministic,
-    {
-        with_training_cache(self, x, Noise::OFF, |cache| {
-            gradients_of_cache::<T, Self, L, IN, OUT, B>(self, x, targets, cache, grads)
-        })
-    }
-
-    /// Like [`Network::loss_and_gradients`], and also returns `dC/dx`, the
-    /// gradient of the mean loss with respect to each input (one column per
-    /// sample): for saliency maps, adversarial examples, or a network
-    /// whose input is another model's output.
-    fn loss_gradients_and_input_gradient<L: Loss<Self::OutputActivation>, const B: usize>(
-        &self,
-        x: &SMatrix<T, IN, B>,
-        targets: &SMatrix<T, OUT, B>,
-        grads: &mut Self::Gradients,
-    ) -> (T, SMatrix<T, IN, B>)
-    where
-        Self: Deterministic,
-    {
-        with_training_cache(self, x, Noise::OFF, |cache| {
-            let loss = L::loss(cache.logits(), cache.output(), targets);
-            *cache.logits_mut() = L::output_delta(cache.logits(), cache.output(), targets);
-            let mut grad_input = SMatrix::zeros();
-            self.backward_in_place_with_input(x, cache, grads, &mut grad_input);
-            (loss, grad_input)
-        })
-    }
-
-    /// The loss `L` of each sample (column) of the batch, every layer as at
-    /// inference: their mean is [`Network::loss`].
-    fn sample_losses<L: Loss<Self::OutputActivation>, const B: usize>(
-        &self,
-        x: &SMatrix<T, IN, B>,
-        targets: &SMatrix<T, OUT, B>,
-    ) -> [T; B] {
-        let cache = self.forward_cache(x, Noise::OFF);
-        let (z, a) = (cache.logits(), cache.output());
-        core::array::from_fn(|j| {
-            let column =
-                |m: &SMatrix<T, OUT, B>| -> SMatrix<T, OUT, 1> { m.column(j).into_owned() };
-            L::loss(&column(z), &column(a), &column(targets))
-        })
-    }
-
-    /// Like [`Network::loss_and_gradients`], the dropout masks drawn from
-    /// `rng`.
-    fn loss_and_gradients_with<L: Loss<Self::OutputActivation>, const B: usize>(
-        &self,
-        x: &SMatrix<T, IN, B>,
-        targets: &SMatrix<T, OUT, B>,
-        grads: &mut Self::Gradients,
-        rng: &mut Rng,
-    ) -> T {
-        with_training_cache(self, x, Self::training_noise(rng), |cache| {
-            gradients_of_cache::<T, Self, L, IN, OUT, B>(self, x, targets, cache, grads)
-        })
-    }
 }
 
 /// Whether `network`'s statistics slices are the ones its
@@ -657,24 +576,4 @@ where
     } else {
         f(&mut network.forward_cache(x, noise))
     }
-}
-
-/// The loss `L` of a training pass's `cache`, its gradients written into
-/// `grads`; the cache is spent.
-fn gradients_of_cache<T, N, L, const IN: usize, const OUT: usize, const B: usize>(
-    network: &N,
-    x: &SMatrix<T, IN, B>,
-    targets: &SMatrix<T, OUT, B>,
-    cache: &mut N::Cache<B>,
-    grads: &mut N::Gradients,
-) -> T
-where
-    T: Scalar,
-    N: Network<T, IN, OUT>,
-    L: Loss<N::OutputActivation>,
-{
-    let loss = L::loss(cache.logits(), cache.output(), targets);
-    *cache.logits_mut() = L::output_delta(cache.logits(), cache.output(), targets);
-    network.backward_in_place(x, cache, grads);
-    loss
 }

@@ -636,7 +636,6 @@ fn inherent_impl(n: &Names) -> TokenStream {
     } = n;
     let name = &net.name;
     let (input, output) = (n.input(), n.output());
-    let output_activation = n.activation(net.layers.len());
     let layers = net.layers.len();
     let this = quote!(<Self as #krate::Network<T, #input, #output>>);
     let fit_statistics = fit_statistics(n);
@@ -647,19 +646,7 @@ fn inherent_impl(n: &Names) -> TokenStream {
     let samples = respan(quote!(#krate::Samples<T, #input, BATCH>), span);
     let targets = respan(quote!(#krate::Targets<T, #output, BATCH>), span);
     let deterministic = respan(quote!(#krate::Deterministic), span);
-    // The loss's bound on the output layer's activation, as the user
-    // wrote it: a loss that does not fit points there.
-    let activation_span = net
-        .layers
-        .last()
-        .and_then(|layer| layer.activation.as_ref())
-        .map_or(span, |activation| activation.span());
-    let loss = respan(quote!(#krate::Loss<#output_activation>), activation_span);
-    let (x, y, l) = (
-        Ident::new("X", span),
-        Ident::new("Y", span),
-        Ident::new("L", activation_span),
-    );
+    let (x, y) = (Ident::new("X", span), Ident::new("Y", span));
     let this_type = quote_spanned!(span=> Self);
     let generic_sizes = net.generic_sizes.iter().map(|(size, message)| {
         let span = size.span();
@@ -673,11 +660,6 @@ fn inherent_impl(n: &Names) -> TokenStream {
         quote_spanned!(span=> const { ::core::assert!(BATCH > 0, "{}", #message) };)
     };
     let positive = positive_sizes(name);
-    let (batch_loss, batch_gradients, batch_gradients_with) = (
-        batch("loss"),
-        batch("loss_and_gradients"),
-        batch("loss_and_gradients_with"),
-    );
     let (batch_train, batch_train_with) = (batch("forward_train"), batch("forward_train_with"));
     quote! {
         impl<#impl_params T: #krate::Scalar> #name<#args T> {
@@ -770,62 +752,6 @@ fn inherent_impl(n: &Names) -> TokenStream {
             ) -> (#gradients<#args T>, #krate::__private::SMatrix<T, #input, BATCH>) {
 
                 x.with_matrix(|x| grad_output.with_matrix(|g| #this::backward(self, x, cache, g)))
-            }
-
-            /// The mean loss `L` over the samples, every layer as at
-            /// inference (dropout off).
-            pub fn loss<L, const BATCH: usize, X, Y>(&self, x: &X, targets: &Y) -> T
-            where
-                #l: #loss,
-                #x: #samples,
-                #y: #targets,
-            {
-
-                #batch_loss
-                x.with_matrix(|x| targets.with_matrix(|t| #this::loss::<L, BATCH>(self, x, t)))
-            }
-
-            /// One forward and backward pass: writes the gradients of the mean
-            /// loss `L` into `grads` and returns that loss. A network with
-            /// `Dropout` needs [`Self::loss_and_gradients_with`] instead.
-            pub fn loss_and_gradients<L, const BATCH: usize, X, Y>(
-                &self,
-                x: &X,
-                targets: &Y,
-                grads: &mut #gradients<#args T>,
-            ) -> T
-            where
-                #this_type: #deterministic,
-                #l: #loss,
-                #x: #samples,
-                #y: #targets,
-            {
-
-                #batch_gradients
-                x.with_matrix(|x| {
-                    targets.with_matrix(|t| #this::loss_and_gradients::<L, BATCH>(self, x, t, grads))
-                })
-            }
-
-            /// Like [`Self::loss_and_gradients`], the dropout masks drawn from
-            /// `rng` (which a network without `Dropout` leaves untouched).
-            pub fn loss_and_gradients_with<L, const BATCH: usize, X, Y>(
-                &self,
-                x: &X,
-                targets: &Y,
-                grads: &mut #gradients<#args T>,
-                rng: &mut #krate::Rng,
-            ) -> T
-            where
-                #l: #loss,
-                #x: #samples,
-                #y: #targets,
-            {
-
-                #batch_gradients_with
-                x.with_matrix(|x| {
-                    targets.with_matrix(|t| #this::loss_and_gradients_with::<L, BATCH>(self, x, t, grads, rng))
-                })
             }
         }
     }

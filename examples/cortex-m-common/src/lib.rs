@@ -116,7 +116,7 @@ fn xor_epoch(
     t: &SMatrix<f32, 1, 4>,
     step: bool,
 ) -> (f32, bool) {
-    let loss = xor.loss_and_gradients::<HalfSquaredError, 4, _, _>(x, t, grads);
+    let loss = xor.loss_and_gradients::<HalfSquaredError>(x, t, grads);
     (loss, !step || sgd.step(xor, grads).is_ok())
 }
 

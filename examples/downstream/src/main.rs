@@ -86,7 +86,7 @@ impl StepC {
         let (x, t) = &self.data[k % self.data.len()];
         let loss = self
             .net
-            .loss_and_gradients::<SoftmaxCrossEntropy, BATCH_C, _, _>(&**x, &**t, &mut self.grads);
+            .loss_and_gradients::<SoftmaxCrossEntropy>(&**x, &**t, &mut self.grads);
         self.sgd
             .step(&mut *self.net, &*self.grads)
             .map_or(f32::NAN, |()| loss)
@@ -116,7 +116,7 @@ impl StepB {
         let (x, t) = &self.data[k % self.data.len()];
         let loss = self
             .net
-            .loss_and_gradients::<SoftmaxCrossEntropy, BATCH_B, _, _>(&**x, &**t, &mut self.grads);
+            .loss_and_gradients::<SoftmaxCrossEntropy>(&**x, &**t, &mut self.grads);
         self.adam
             .step(&mut self.net, &self.grads)
             .map_or(f32::NAN, |()| loss)

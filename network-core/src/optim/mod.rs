@@ -57,7 +57,9 @@
 //! # A training step
 //!
 //! ```
-//! use network_core::{Adam, AdamConfig, Gradients, Network, Optimizer, SoftmaxCrossEntropy};
+//! use network_core::{
+//!     Adam, AdamConfig, Gradients, Network, Optimizer, SoftmaxCrossEntropy, Supervised,
+//! };
 //! # use network_core::{Dense, Relu, Softmax};
 //! # network_macros::network! { #[network(crate = network_core)] struct Net { input: 2, hidden: Dense<8, Relu>, output: Dense<3, Softmax> } }
 //! # use network_core::nalgebra::SMatrix;
@@ -69,7 +71,7 @@
 //! let t = SMatrix::<f32, 3, 4>::from_column_slice(&[
 //!     1., 0., 0., 0., 1., 0., 0., 1., 0., 0., 0., 1.,
 //! ]);
-//! let loss = net.loss_and_gradients::<SoftmaxCrossEntropy, 4, _, _>(&x, &t, &mut grads);
+//! let loss = net.loss_and_gradients::<SoftmaxCrossEntropy>(&x, &t, &mut grads);
 //! assert!(loss.is_finite());
 //! adam.step(&mut net, &grads)?;
 //! # Ok::<(), network_core::StepError>(())

@@ -10,7 +10,7 @@ use super::normal::{
 use crate::activation::{Activation, Identity, Sigmoid, Softmax, sigmoid};
 use crate::{
     Cache, ConfigError, Dataset, Deterministic, Gradients, Loss, Network, Scalar,
-    SigmoidCrossEntropy, SoftmaxCrossEntropy, StepError, Zeroable,
+    SigmoidCrossEntropy, SoftmaxCrossEntropy, StepError, Supervised, Zeroable,
 };
 
 /// A loss that is the negative log-likelihood of a distribution over the
@@ -196,7 +196,7 @@ where
     let mut total = T::zero();
     for index in 0..data.len() {
         let (x, t) = sample(data, index);
-        total += network.loss::<L, 1>(&x, &t);
+        total += network.loss::<L>(&x, &t);
     }
     total / T::constant(data.len() as f64)
 }

@@ -17,7 +17,7 @@ fn train(net: &mut Net<4>, grads: &mut NetGradients<4>) -> f32 {
     let cache: NetCache<4, f32, 4> = net.forward_train(&x);
     let _ = cache.a1;
     let mut sgd = Sgd::new(SgdConfig::new(0.1)).unwrap();
-    let loss = net.loss_and_gradients::<HalfSquaredError, 4, _, _>(&x, &t, grads);
+    let loss = net.loss_and_gradients::<HalfSquaredError>(&x, &t, grads);
     sgd.step(net, grads).unwrap();
     loss
 }

@@ -12,5 +12,5 @@ fn main() {
     let mut grads = NetGradients::zeros();
     let x = SMatrix::<f32, 2, 0>::zeros();
     let t = SMatrix::<f32, 1, 0>::zeros();
-    let _ = net.loss_and_gradients::<HalfSquaredError, 0, _, _>(&x, &t, &mut grads);
+    let _ = net.loss_and_gradients::<HalfSquaredError>(&x, &t, &mut grads);
 }

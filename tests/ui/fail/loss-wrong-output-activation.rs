@@ -9,5 +9,5 @@ network! {
 
 fn main() {
     let net = Net::random(0);
-    let _ = net.loss::<SoftmaxCrossEntropy, 1, _, _>(&[0.0, 1.0], &[1.0, 0.0, 0.0]);
+    let _ = net.loss::<SoftmaxCrossEntropy>(&[0.0, 1.0], &[1.0, 0.0, 0.0]);
 }

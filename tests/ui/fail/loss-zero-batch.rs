@@ -11,5 +11,5 @@ fn main() {
     let net = Net::random(0);
     let x = SMatrix::<f32, 2, 0>::zeros();
     let t = SMatrix::<f32, 1, 0>::zeros();
-    let _ = net.loss::<HalfSquaredError, 0, _, _>(&x, &t);
+    let _ = net.loss::<HalfSquaredError>(&x, &t);
 }

@@ -19,7 +19,7 @@ network! {
 fn main() {
     assert_eq!(Net::<f32>::PARAMETERS, (2 * 4 + 4) + (4 * 4 + 4) + (4 + 1));
     let net = Net::<f32>::random(0);
-    let _ = net.loss::<HalfSquaredError, 3, _, _>(
+    let _ = net.loss::<HalfSquaredError>(
         &SMatrix::<f32, 2, 3>::zeros(),
         &SMatrix::<f32, 1, 3>::zeros(),
     );

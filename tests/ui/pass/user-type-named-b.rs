@@ -22,6 +22,6 @@ fn main() {
     let mut grads = XorGradients::zeros();
     let x = SMatrix::<f32, 2, 4>::from_column_slice(&[0., 0., 0., 1., 1., 0., 1., 1.]);
     let t = SMatrix::<f32, 1, 4>::from_column_slice(&[0., 1., 1., 0.]);
-    let loss = xor.loss_and_gradients::<HalfSquaredError, 4, _, _>(&x, &t, &mut grads);
+    let loss = xor.loss_and_gradients::<HalfSquaredError>(&x, &t, &mut grads);
     assert!(loss.is_finite());
 }

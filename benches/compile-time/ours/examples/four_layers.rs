@@ -20,7 +20,7 @@ fn main() {
     let mut rng = Rng::new(2);
     let x: Box<SMatrix<f32, 784, 32>> = Box::new(SMatrix::from_fn(|_, _| rng.uniform(0.0, 1.0)));
     let t: SMatrix<f32, 10, 32> = SMatrix::from_fn(|r, c| if r == c % 10 { 1.0 } else { 0.0 });
-    let loss = net.loss_and_gradients::<SoftmaxCrossEntropy, 32, _, _>(&*x, &t, &mut grads);
+    let loss = net.loss_and_gradients::<SoftmaxCrossEntropy>(&*x, &t, &mut grads);
     match Sgd::new(0.1).unwrap().step(&mut *net, &*grads) {
         Ok(()) => {
             let output: Vec<f32> = net.forward(&*x).column(0).iter().copied().collect();
