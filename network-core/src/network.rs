@@ -262,8 +262,9 @@ impl core::error::Error for NonFiniteInput {}
 
 /// A network whose training pass draws no random numbers: it has no
 /// `Dropout` layer. Only such a network trains without a random stream
-/// ([`Network::forward_train`], [`Network::loss_and_gradients`]); `network!`
-/// implements it where it holds.
+/// ([`Network::forward_train`],
+/// [`Supervised::loss_and_gradients`](crate::Supervised::loss_and_gradients));
+/// `network!` implements it where it holds.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has a `Dropout` layer: its training pass needs a random stream",
     label = "use `forward_train_with(&x, &mut rng)` or `loss_and_gradients_with(.., &mut rng)`"
