@@ -24,11 +24,7 @@ fn main() {
         black_box(net.forward_train(black_box(&*x)));
     });
     let gradients = best_ns(61, n, || {
-        black_box(net.loss_and_gradients::<SoftmaxCrossEntropy>(
-            black_box(&*x),
-            &*t,
-            &mut grads,
-        ));
+        black_box(net.loss_and_gradients::<SoftmaxCrossEntropy>(black_box(&*x), &*t, &mut grads));
     });
     let update = best_ns(61, n, || {
         black_box(adam.step(&mut *net, black_box(&grads)).is_ok());
