@@ -98,11 +98,12 @@ pub trait Supervised<T: Scalar, const IN: usize, const OUT: usize, const B: usiz
     ) -> [T; B];
 }
 
-/// Panics (at compile time, where one of [`NotEmpty`]'s constants calls
-/// it) with `message` if the batch has no samples; `#[track_caller]` so
-/// that rustc reports that constant, not `core`'s panic machinery.
+/// Panics with `message` if a batch has no samples: called by a constant
+/// (one of [`NotEmpty`]'s, `Trainer`'s), it is a compile error where that
+/// constant is used. `#[track_caller]` so that rustc reports the constant,
+/// not `core`'s panic machinery.
 #[track_caller]
-const fn not_empty(b: usize, message: &'static str) {
+pub(crate) const fn not_empty(b: usize, message: &'static str) {
     if b == 0 {
         panic!("{}", message);
     }
@@ -145,11 +146,9 @@ where
         targets: &impl Targets<T, OUT, B>,
     ) -> T {
         let () = NotEmpty::<B>::LOSS;
-        x.with_matrix(|x| {
-            targets.with_matrix(|targets| {
-                let cache = self.forward_cache(x, Noise::OFF);
-                L::loss(cache.logits(), cache.output(), targets)
-            })
+        with_batch(x, targets, |x, targets| {
+            let cache = self.forward_cache(x, Noise::OFF);
+            L::loss(cache.logits(), cache.output(), targets)
         })
     }
 
@@ -163,12 +162,8 @@ where
         Self: Deterministic,
     {
         let () = NotEmpty::<B>::LOSS_AND_GRADIENTS;
-        x.with_matrix(|x| {
-            targets.with_matrix(|targets| {
-                with_training_cache(self, x, Noise::OFF, |cache| {
-                    gradients_of_cache::<T, Self, L, IN, OUT, B>(self, x, targets, cache, grads)
-                })
-            })
+        with_batch(x, targets, |x, targets| {
+            loss_and_gradients_of::<T, Self, L, IN, OUT, B>(self, x, targets, grads, Noise::OFF)
         })
     }
 
@@ -180,12 +175,9 @@ where
         rng: &mut Rng,
     ) -> T {
         let () = NotEmpty::<B>::LOSS_AND_GRADIENTS_WITH;
-        x.with_matrix(|x| {
-            targets.with_matrix(|targets| {
-                with_training_cache(self, x, Self::training_noise(rng), |cache| {
-                    gradients_of_cache::<T, Self, L, IN, OUT, B>(self, x, targets, cache, grads)
-                })
-            })
+        let noise = Self::training_noise(rng);
+        with_batch(x, targets, |x, targets| {
+            loss_and_gradients_of::<T, Self, L, IN, OUT, B>(self, x, targets, grads, noise)
         })
     }
 
@@ -199,15 +191,13 @@ where
         Self: Deterministic,
     {
         let () = NotEmpty::<B>::LOSS_GRADIENTS_AND_INPUT_GRADIENT;
-        x.with_matrix(|x| {
-            targets.with_matrix(|targets| {
-                with_training_cache(self, x, Noise::OFF, |cache| {
-                    let loss = L::loss(cache.logits(), cache.output(), targets);
-                    *cache.logits_mut() = L::output_delta(cache.logits(), cache.output(), targets);
-                    let mut grad_input = SMatrix::zeros();
-                    self.backward_in_place_with_input(x, cache, grads, &mut grad_input);
-                    (loss, grad_input)
-                })
+        with_batch(x, targets, |x, targets| {
+            with_training_cache(self, x, Noise::OFF, |cache| {
+                let loss = L::loss(cache.logits(), cache.output(), targets);
+                *cache.logits_mut() = L::output_delta(cache.logits(), cache.output(), targets);
+                let mut grad_input = SMatrix::zeros();
+                self.backward_in_place_with_input(x, cache, grads, &mut grad_input);
+                (loss, grad_input)
             })
         })
     }
@@ -218,36 +208,49 @@ where
         targets: &impl Targets<T, OUT, B>,
     ) -> [T; B] {
         let () = NotEmpty::<B>::SAMPLE_LOSSES;
-        x.with_matrix(|x| {
-            targets.with_matrix(|targets| {
-                let cache = self.forward_cache(x, Noise::OFF);
-                let (z, a) = (cache.logits(), cache.output());
-                core::array::from_fn(|j| {
-                    let column =
-                        |m: &SMatrix<T, OUT, B>| -> SMatrix<T, OUT, 1> { m.column(j).into_owned() };
-                    L::loss(&column(z), &column(a), &column(targets))
-                })
+        with_batch(x, targets, |x, targets| {
+            let cache = self.forward_cache(x, Noise::OFF);
+            let (z, a) = (cache.logits(), cache.output());
+            core::array::from_fn(|j| {
+                let column =
+                    |m: &SMatrix<T, OUT, B>| -> SMatrix<T, OUT, 1> { m.column(j).into_owned() };
+                L::loss(&column(z), &column(a), &column(targets))
             })
         })
     }
 }
 
-/// The loss `L` of a training pass's `cache`, its gradients written into
-/// `grads`; the cache is spent.
-fn gradients_of_cache<T, N, L, const IN: usize, const OUT: usize, const B: usize>(
+/// Calls `f` with the inputs and the targets as matrices.
+#[inline(always)]
+fn with_batch<T, R, const IN: usize, const OUT: usize, const B: usize>(
+    x: &impl Samples<T, IN, B>,
+    targets: &impl Targets<T, OUT, B>,
+    f: impl FnOnce(&SMatrix<T, IN, B>, &SMatrix<T, OUT, B>) -> R,
+) -> R
+where
+    T: Scalar,
+{
+    x.with_matrix(|x| targets.with_matrix(|targets| f(x, targets)))
+}
+
+/// One training pass of `x` made with `noise`: the mean loss `L`, its
+/// gradients written into `grads`.
+fn loss_and_gradients_of<T, N, L, const IN: usize, const OUT: usize, const B: usize>(
     network: &N,
     x: &SMatrix<T, IN, B>,
     targets: &SMatrix<T, OUT, B>,
-    cache: &mut N::Cache<B>,
     grads: &mut N::Gradients,
+    noise: Noise,
 ) -> T
 where
     T: Scalar,
     N: Network<T, IN, OUT>,
     L: Loss<N::OutputActivation>,
 {
-    let loss = L::loss(cache.logits(), cache.output(), targets);
-    *cache.logits_mut() = L::output_delta(cache.logits(), cache.output(), targets);
-    network.backward_in_place(x, cache, grads);
-    loss
+    with_training_cache(network, x, noise, |cache| {
+        let loss = L::loss(cache.logits(), cache.output(), targets);
+        *cache.logits_mut() = L::output_delta(cache.logits(), cache.output(), targets);
+        network.backward_in_place(x, cache, grads);
+        loss
+    })
 }

@@ -38,6 +38,7 @@ use nalgebra::{SMatrix, SVector};
 use crate::dataset::{Batch, Dataset, split_len};
 use crate::metrics::ConfusionMatrix;
 use crate::network::with_training_cache;
+use crate::supervised::not_empty;
 use crate::{
     Activation, Cache, ConfigError, Loss, Network, Noise, Optimizer, Parameters, Rng, Scalar,
     Schedule, StepError, clip_global_norm,
@@ -444,18 +445,13 @@ pub struct Trainer<L, const B: usize> {
     loss: PhantomData<fn() -> L>,
 }
 
-/// Panics (a compile error where [`Trainer::new`] is instantiated) if the
-/// batch size is 0; `#[track_caller]` so that rustc reports the constant
-/// that calls it, not `core`'s panic machinery.
-#[track_caller]
-const fn batch_is_not_empty(b: usize) {
-    if b == 0 {
-        panic!("`Trainer<L, B>` was given a batch size B of 0: a batch needs at least 1 sample");
-    }
-}
+/// What a `Trainer` with `B = 0` is told.
+const EMPTY_BATCH: &str =
+    "`Trainer<L, B>` was given a batch size B of 0: a batch needs at least 1 sample";
 
 impl<L, const B: usize> Trainer<L, B> {
-    const BATCH_IS_NOT_EMPTY: () = batch_is_not_empty(B);
+    // A compile error where `Trainer::new` is instantiated with `B = 0`.
+    const BATCH_IS_NOT_EMPTY: () = not_empty(B, EMPTY_BATCH);
 
     /// A trainer with these settings. `B = 0` is a compile error (at code
     /// generation: `cargo build`, not `cargo check`).
