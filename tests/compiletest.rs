@@ -71,6 +71,18 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "one error, checked after monomorphization in core (no trait bound can say `B >= 1` on stable Rust, so the check is a constant of `Supervised`'s, reported there): rustc's \"erroneous constant\" note, and its \"while instantiating\" note on the user's call",
     ),
     (
+        "loss-and-gradients-with-zero-batch.stderr",
+        "one error, checked after monomorphization in core (no trait bound can say `B >= 1` on stable Rust, so the check is a constant of `Supervised`'s, reported there): rustc's \"erroneous constant\" note, and its \"while instantiating\" note on the user's call",
+    ),
+    (
+        "input-gradient-zero-batch.stderr",
+        "one error, checked after monomorphization in core (no trait bound can say `B >= 1` on stable Rust, so the check is a constant of `Supervised`'s, reported there): rustc's \"erroneous constant\" note, and its \"while instantiating\" note on the user's call",
+    ),
+    (
+        "sample-losses-zero-batch.stderr",
+        "one error, checked after monomorphization in core (no trait bound can say `B >= 1` on stable Rust, so the check is a constant of `Supervised`'s, reported there): rustc's \"erroneous constant\" note, and its \"while instantiating\" note on the user's call",
+    ),
+    (
         "forward-train-zero-batch.stderr",
         "one error, checked after monomorphization: rustc adds an \"erroneous constant\" note and a \"while instantiating\" note on the user's call, and names the instance in full",
     ),

@@ -1,0 +1,17 @@
+use network::prelude::*;
+
+network! {
+    struct Net {
+        input: 2,
+        output: Dense<1, Sigmoid>,
+    }
+}
+
+fn main() {
+    let net = Net::random(0);
+    let mut grads = NetGradients::zeros();
+    let mut rng = Rng::new(1);
+    let x = SMatrix::<f32, 2, 0>::zeros();
+    let t = SMatrix::<f32, 1, 0>::zeros();
+    let _ = net.loss_and_gradients_with::<HalfSquaredError>(&x, &t, &mut grads, &mut rng);
+}
