@@ -141,10 +141,39 @@ fn softmax_cross_entropy<T: Scalar, const OUT: usize, const B: usize>(
 }
 
 /// `(softmax(z) * sum(t) - t) / B`: the gradient of the mean cross-entropy.
+///
+/// Where every target column sums to exactly 1 (one-hot targets, or
+/// probabilities that happen to), `softmax * 1 - t` is `softmax - t`
+/// exactly, and the delta is one loop over the whole block. A loop per
+/// column instead was vectorised across the columns, with gathers and
+/// scatters at the stride of a column: 320 elements of workload B (10
+/// outputs, 32 samples) took about 260 ns that way, 80 ns in one loop
+/// (Zen 5, `target-cpu=native`).
 fn softmax_cross_entropy_delta<T: Scalar, const OUT: usize, const B: usize>(
     softmax: &SMatrix<T, OUT, B>,
     t: &SMatrix<T, OUT, B>,
 ) -> SMatrix<T, OUT, B> {
+    if OUT == 0 {
+        return *softmax;
+    }
+    // Summed as `t.column(j).sum()` is, from zero in order.
+    let mut totals = [T::zero(); B];
+    for (total, column) in totals.iter_mut().zip(t.as_slice().chunks_exact(OUT)) {
+        *total = column.iter().fold(T::zero(), |sum, &v| sum + v);
+    }
+    if totals.iter().all(|&total| total == T::one()) {
+        let batch = batch_size::<T, B>();
+        let mut delta = SMatrix::<T, OUT, B>::zeros();
+        for ((d, &a), &t) in delta
+            .as_mut_slice()
+            .iter_mut()
+            .zip(softmax.as_slice())
+            .zip(t.as_slice())
+        {
+            *d = (a - t) / batch;
+        }
+        return delta;
+    }
     let mut delta = *softmax;
     for j in 0..B {
         let total = t.column(j).sum();
