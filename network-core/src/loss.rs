@@ -136,6 +136,17 @@ fn softmax_cross_entropy<T: Scalar, const OUT: usize, const B: usize>(
     softmax: &SMatrix<T, OUT, B>,
     t: &SMatrix<T, OUT, B>,
 ) -> T {
+    if !cfg!(vector_registers) {
+        // Nothing is vectorised on such a target (a Cortex-M4): one loop,
+        // without the arrays, is the smaller code.
+        let mut total = T::zero();
+        for j in 0..B {
+            let (z_j, t_j) = (z.column(j), t.column(j));
+            let log_sum_exp = z_j.max() - softmax.column(j).max().ln();
+            total += log_sum_exp * t_j.sum() - t_j.dot(&z_j);
+        }
+        return total / batch_size::<T, B>();
+    }
     if OUT == 0 {
         return T::zero();
     }
@@ -181,8 +192,10 @@ fn softmax_cross_entropy_delta<T: Scalar, const OUT: usize, const B: usize>(
     softmax: &SMatrix<T, OUT, B>,
     t: &SMatrix<T, OUT, B>,
 ) -> SMatrix<T, OUT, B> {
-    if OUT == 0 {
-        return *softmax;
+    // Without vector registers (a Cortex-M4) there are no gathers to save,
+    // and the check would only add code.
+    if OUT == 0 || !cfg!(vector_registers) {
+        return softmax_cross_entropy_delta_by_column(softmax, t);
     }
     // Summed as `t.column(j).sum()` is, from zero in order.
     let mut totals = [T::zero(); B];
@@ -202,6 +215,14 @@ fn softmax_cross_entropy_delta<T: Scalar, const OUT: usize, const B: usize>(
         }
         return delta;
     }
+    softmax_cross_entropy_delta_by_column(softmax, t)
+}
+
+/// [`softmax_cross_entropy_delta`] column by column, for any targets.
+fn softmax_cross_entropy_delta_by_column<T: Scalar, const OUT: usize, const B: usize>(
+    softmax: &SMatrix<T, OUT, B>,
+    t: &SMatrix<T, OUT, B>,
+) -> SMatrix<T, OUT, B> {
     let mut delta = *softmax;
     for j in 0..B {
         let total = t.column(j).sum();
