@@ -30,10 +30,19 @@ fn ui() {
 const MAX_LINES: usize = 6;
 
 /// The cases allowed over the bar, each with the reason: the one place
-/// where exceptions are listed. Those marked "open" are known to be over
-/// and wait for their fix (issue 10's class, in parentheses); the others
-/// are rustc's own text, which no expansion can shorten.
+/// where exceptions are listed. Those marked "frame" are an unmet bound at
+/// a call site: one error, this crate's sentence on the user's token, in
+/// the frame rustc puts around every unmet bound (the help naming the
+/// trait, the "required by a bound" note), which `rustc-bound-error-frame`
+/// pins at its shortest: 12 lines with this toolchain. Those marked "open"
+/// are known to be over and wait for their fix (issue 10's class, in
+/// parentheses). The others are rustc's own text, which no expansion can
+/// shorten.
 const EXCEPTIONS: &[(&str, &str)] = &[
+    (
+        "rustc-bound-error-frame.stderr",
+        "not a case of this crate's: rustc's frame of an unmet bound at its shortest (a custom message, the impl hidden, the bound on a plain function), the reference for the cases marked \"frame\"",
+    ),
     (
         "activation-misspelled.stderr",
         "rustc's own spelling suggestion: the similarly named struct and a help with the corrected line",
@@ -104,19 +113,19 @@ const EXCEPTIONS: &[(&str, &str)] = &[
     ),
     (
         "optimizer-sgd-other-gradients.stderr",
-        "an unmet bound of the step: rustc's help naming the trait, pointing at the other network, and its \"required by a bound\" note on the step come with the error (open, 3)",
+        "an unmet bound of the step: rustc's help naming the trait, pointing at the other network, and its \"required by a bound\" note on the step come with the error (frame)",
     ),
     (
         "optimizer-trait-other-gradients.stderr",
-        "an unmet bound of the step (compiled before `Optimizer::step` had it): rustc's help naming the trait, pointing at the other network, and its \"required by a bound\" note on the trait's step come with the error (open, 3)",
+        "an unmet bound of the step (compiled before `Optimizer::step` had it): rustc's help naming the trait, pointing at the other network, and its \"required by a bound\" note on the trait's step come with the error (frame)",
     ),
     (
         "optimizer-momentum-other-gradients.stderr",
-        "an unmet bound of the step: rustc's help naming the trait, pointing at the other network, and its \"required by a bound\" note on the step come with the error (open, 3)",
+        "an unmet bound of the step: rustc's help naming the trait, pointing at the other network, and its \"required by a bound\" note on the step come with the error (frame)",
     ),
     (
         "optimizer-rmsprop-other-gradients.stderr",
-        "an unmet bound of the step: rustc's help naming the trait, pointing at the other network, and its \"required by a bound\" note on the step come with the error (open, 3)",
+        "an unmet bound of the step: rustc's help naming the trait, pointing at the other network, and its \"required by a bound\" note on the step come with the error (frame)",
     ),
     (
         "scalar-not-a-float.stderr",
@@ -124,7 +133,7 @@ const EXCEPTIONS: &[(&str, &str)] = &[
     ),
     (
         "targets-batch-mismatch.stderr",
-        "one error on `&t` that names both sizes (\"must be 1 x 4 ... but are 1 x 5\"; 16 -> 23 lines): the sizes are a where-clause of the targets' impl, so rustc's help on that clause's impl and its \"required for ... to implement `Targets`\" and \"required by a bound\" notes come with it (open, 3)",
+        "one error on `&t` that names both sizes (\"must be 1 x 4 ... but are 1 x 5\"; 16 -> 23 lines): the sizes are a where-clause of the targets' impl, so rustc's help on that clause's impl and its \"required for ... to implement `Targets`\" and \"required by a bound\" notes come with it (frame)",
     ),
     (
         "activation-not-implemented.stderr",
@@ -136,47 +145,47 @@ const EXCEPTIONS: &[(&str, &str)] = &[
     ),
     (
         "softmax-not-last.stderr",
-        "one error (24 -> 13 lines, no list of implementors): rustc's help naming the trait and its \"required by a bound\" note on core's check come with it (open, 3)",
+        "one error (24 -> 13 lines, no list of implementors): rustc's help naming the trait and its \"required by a bound\" note on core's check come with it (frame)",
     ),
     (
         "softmax-alias-not-last.stderr",
-        "one error (24 -> 13 lines, no list of implementors): rustc's help naming the trait and its \"required by a bound\" note on core's check come with it (open, 3)",
+        "one error (24 -> 13 lines, no list of implementors): rustc's help naming the trait and its \"required by a bound\" note on core's check come with it (frame)",
     ),
     (
         "forward-wrong-array-length.stderr",
-        "an unmet bound of a method: rustc's help naming the trait and its \"required by a bound\" note (on the network's name) come with every such error (open, 3)",
+        "an unmet bound of a method: rustc's help naming the trait and its \"required by a bound\" note (on the network's name) come with every such error (frame)",
     ),
     (
         "forward-wrong-batch-rows.stderr",
-        "an unmet bound of a method: rustc's help naming the trait and its \"required by a bound\" note (on the network's name) come with every such error (open, 3)",
+        "an unmet bound of a method: rustc's help naming the trait and its \"required by a bound\" note (on the network's name) come with every such error (frame)",
     ),
     (
         "forward-wrong-input-size.stderr",
-        "an unmet bound of a method: rustc's help naming the trait and its \"required by a bound\" note (on the network's name) come with every such error (open, 3)",
+        "an unmet bound of a method: rustc's help naming the trait and its \"required by a bound\" note (on the network's name) come with every such error (frame)",
     ),
     (
         "networks-do-not-chain.stderr",
-        "an unmet bound of a method: rustc's help naming the trait and its \"required by a bound\" note (on the network's name) come with every such error (open, 3)",
+        "an unmet bound of a method: rustc's help naming the trait and its \"required by a bound\" note (on the network's name) come with every such error (frame)",
     ),
     (
         "targets-wrong-array-length.stderr",
-        "one error on the array, which names its length in its type (`[{float}; 2]`): rustc's help on the arrays' impl and its \"required by a bound\" note on `Supervised`'s method come with it (open, 3)",
+        "one error on the array, which names its length in its type (`[{float}; 2]`): rustc's help on the arrays' impl and its \"required by a bound\" note on `Supervised`'s method come with it (frame)",
     ),
     (
         "targets-not-a-matrix.stderr",
-        "one error naming the type given (`Vec<f32>`) and what to pass: rustc's help on the matrices' impl and its \"required by a bound\" note on `Supervised`'s method come with it (open, 3)",
+        "one error naming the type given (`Vec<f32>`) and what to pass: rustc's help on the matrices' impl and its \"required by a bound\" note on `Supervised`'s method come with it (frame)",
     ),
     (
         "targets-wrong-size.stderr",
-        "one error on `&t` that names both sizes (\"must be 1 x 4 ... but are 2 x 4\"; 16 -> 23 lines): the sizes are a where-clause of the targets' impl, so rustc's help on that clause's impl and its \"required for ... to implement `Targets`\" and \"required by a bound\" notes come with it (open, 3)",
+        "one error on `&t` that names both sizes (\"must be 1 x 4 ... but are 2 x 4\"; 16 -> 23 lines): the sizes are a where-clause of the targets' impl, so rustc's help on that clause's impl and its \"required for ... to implement `Targets`\" and \"required by a bound\" notes come with it (frame)",
     ),
     (
         "dropout-forward-train-without-rng.stderr",
-        "an unmet bound of a method (22 -> 16 lines, the struct's help now on the network's name, not the quoted invocation): rustc's help naming the trait and its \"required by a bound\" note come with every such error (open, 3)",
+        "an unmet bound of a method (22 -> 16 lines, the struct's help now on the network's name, not the quoted invocation): rustc's help naming the trait and its \"required by a bound\" note come with every such error (frame)",
     ),
     (
         "loss-wrong-output-activation.stderr",
-        "one error (23 -> 15 lines, no list of the losses' impls): rustc's \"required by a bound introduced by this call\" label, its help naming the trait and its \"required by a bound\" note (on the bound of `Supervised`'s method) come with it (open, 3)",
+        "one error (23 -> 15 lines, no list of the losses' impls): rustc's \"required by a bound introduced by this call\" label, its help naming the trait and its \"required by a bound\" note (on the bound of `Supervised`'s method) come with it (frame)",
     ),
 ];
 
