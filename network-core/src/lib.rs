@@ -145,4 +145,6 @@ pub mod __private {
     pub use crate::activation::{HiddenLayer, HiddenLayerActivation, OutputLayerActivation};
 
     pub use crate::kernels::zeros;
+
+    pub use crate::__empty_batch as empty_batch;
 }

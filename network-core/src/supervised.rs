@@ -5,6 +5,7 @@
 
 use nalgebra::SMatrix;
 
+use crate::__empty_batch as empty_batch;
 use crate::network::with_training_cache;
 use crate::{Cache, Deterministic, Loss, Network, Noise, Rng, Samples, Scalar, Targets};
 
@@ -115,8 +116,13 @@ pub(crate) const fn not_empty(b: usize, message: &'static str) {
 /// not at `cargo check`).
 struct NotEmpty<const B: usize>;
 
-/// The one sentence each message ends with.
-macro_rules! empty_batch {
+/// The message of a method's zero-batch check, naming the method: the one
+/// source of that sentence, for [`NotEmpty`]'s checks and for those the
+/// generated `forward_train` and `forward_train_with` make (through
+/// `__private`). Not public API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __empty_batch {
     ($method:literal) => {
         concat!(
             "`",

@@ -652,12 +652,17 @@ fn inherent_impl(n: &Names) -> TokenStream {
         let span = size.span();
         quote_spanned! {span=> ::core::assert!(#size > 0, "{}", #message); }
     });
+    // The sentence is core's (`__private::empty_batch!`), as its other
+    // methods' zero-batch checks say it; the check is here, spanned on the
+    // network's name, so that rustc reports it there.
     let batch = |method: &str| {
-        let message = format!(
-            "`{method}` was given a batch of 0 samples: a batch needs at least one column, one per sample"
-        );
+        let method = proc_macro2::Literal::string(method);
         let span = name.span();
-        quote_spanned!(span=> const { ::core::assert!(BATCH > 0, "{}", #message) };)
+        quote_spanned! {span=>
+            const {
+                ::core::assert!(BATCH > 0, "{}", #krate::__private::empty_batch!(#method))
+            };
+        }
     };
     let positive = positive_sizes(name);
     let (batch_train, batch_train_with) = (batch("forward_train"), batch("forward_train_with"));
