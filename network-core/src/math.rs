@@ -6,7 +6,7 @@
 //! opaque calls, one element at a time. These are plain arithmetic with no
 //! data-dependent branch, so a loop over a slice inlines them and LLVM
 //! vectorises it (8 lanes with AVX2). Both stay within 2 ulp of the exact
-//! result; `tests/math.rs` measures them against `f64`.
+//! result; `network-core/tests/math.rs` measures them against `f64`.
 #![allow(
     clippy::excessive_precision,
     reason = "coefficients as published in Cephes (expf.c, tanhf.c), and ln 2's \
