@@ -433,7 +433,9 @@ mod blocked {
         write: Write,
     ) {
         #[cfg(fma_compiled_in)]
-        sized::<T, Fused, { cfg!(target_feature = "avx512f") }>(dims, c, a, b, write);
+        sized::<T, Fused, { cfg!(target_feature = "avx512f") }, { cfg!(target_feature = "avx512f") }>(
+            dims, c, a, b, write,
+        );
         #[cfg(not(fma_compiled_in))]
         {
             #[cfg(fma_detectable)]
@@ -450,7 +452,7 @@ mod blocked {
                 unsafe { avx2_fma::<T>(dims, c, a, b, write) };
                 return;
             }
-            sized::<T, Unfused, false>(dims, c, a, b, write);
+            sized::<T, Unfused, false, false>(dims, c, a, b, write);
         }
     }
 
@@ -466,7 +468,7 @@ mod blocked {
         b: View<'_, T>,
         write: Write,
     ) {
-        sized::<T, Fused, false>(dims, c, a, b, write);
+        sized::<T, Fused, false, false>(dims, c, a, b, write);
     }
 
     /// [`sized`] with fused multiply-adds and AVX-512's blocks, compiled for
@@ -480,13 +482,16 @@ mod blocked {
         b: View<'_, T>,
         write: Write,
     ) {
-        sized::<T, Fused, true>(dims, c, a, b, write);
+        sized::<T, Fused, true, true>(dims, c, a, b, write);
     }
 
     /// The block height for `T`: two vector registers of its lanes, AVX-512's
-    /// if `WIDE`, else AVX's.
+    /// if `WIDE`, else AVX's. `AVX512` says that AVX-512F is compiled in or
+    /// that this is inlined into [`avx512_fma`], so that AVX-512's
+    /// intrinsics may run; the tests run AVX-512's blocks without it, in
+    /// plain Rust, on any CPU.
     #[inline(always)]
-    pub(super) fn sized<T: Scalar, F: MultiplyAdd, const WIDE: bool>(
+    pub(super) fn sized<T: Scalar, F: MultiplyAdd, const WIDE: bool, const AVX512: bool>(
         dims: (usize, usize, usize),
         c: &mut [T],
         a: View<'_, T>,
@@ -497,8 +502,12 @@ mod blocked {
         match (core::mem::size_of::<T>() <= 4, WIDE) {
             (true, false) => row_panels::<T, F, MR_F32, false>(dims, all, c, a, b, write),
             (false, false) => row_panels::<T, F, MR_F64, false>(dims, all, c, a, b, write),
-            (true, true) => wide_then_narrow::<T, F, WIDE_MR_F32, MR_F32>(dims, c, a, b, write),
-            (false, true) => wide_then_narrow::<T, F, WIDE_MR_F64, MR_F64>(dims, c, a, b, write),
+            (true, true) => {
+                wide_then_narrow::<T, F, WIDE_MR_F32, MR_F32, AVX512>(dims, c, a, b, write)
+            }
+            (false, true) => {
+                wide_then_narrow::<T, F, WIDE_MR_F64, MR_F64, AVX512>(dims, c, a, b, write)
+            }
         }
     }
 
@@ -507,7 +516,13 @@ mod blocked {
     /// mostly padding (an output layer of 10 units, a convolution of 6
     /// channels).
     #[inline(always)]
-    fn wide_then_narrow<T: Scalar, F: MultiplyAdd, const WIDE: usize, const NARROW: usize>(
+    fn wide_then_narrow<
+        T: Scalar,
+        F: MultiplyAdd,
+        const WIDE: usize,
+        const NARROW: usize,
+        const AVX512: bool,
+    >(
         dims: (usize, usize, usize),
         c: &mut [T],
         a: View<'_, T>,
@@ -515,8 +530,8 @@ mod blocked {
         write: Write,
     ) {
         let split = dims.0 / WIDE * WIDE;
-        row_panels::<T, F, WIDE, true>(dims, 0..split, c, a, b, write);
-        row_panels::<T, F, NARROW, true>(dims, split..dims.0, c, a, b, write);
+        row_panels::<T, F, WIDE, AVX512>(dims, 0..split, c, a, b, write);
+        row_panels::<T, F, NARROW, AVX512>(dims, split..dims.0, c, a, b, write);
     }
 
     /// Panels of `MR` rows of `c` (those in `range`), `KC` columns of `a` at
@@ -747,9 +762,9 @@ mod blocked {
                 while j + AVX512_NR <= n {
                     let b = Checked::new(b, (self.k0, j), (self.depth, AVX512_NR));
                     // SAFETY: `T` is `f32` and `MR` is 16 (just checked), and
-                    // with `AVX512` this runs where AVX-512F is compiled in
-                    // or inside `avx512_fma`, which only runs on a CPU that
-                    // has it.
+                    // `AVX512` is set only where AVX-512F is compiled in and
+                    // inside `avx512_fma`, which only runs on a CPU that has
+                    // it (see `sized`).
                     unsafe { self.block_avx512(c, j, a, b) };
                     j += AVX512_NR;
                 }
@@ -1164,10 +1179,22 @@ mod tests {
                         // AVX's blocks and AVX-512's (plain Rust either
                         // way, so Miri checks the reads of both).
                         got.copy_from_slice(start);
-                        blocked::sized::<T, blocked::Unfused, false>((M, K, N), got, a, b, write);
+                        blocked::sized::<T, blocked::Unfused, false, false>(
+                            (M, K, N),
+                            got,
+                            a,
+                            b,
+                            write,
+                        );
                         assert!(got.iter().zip(&*want).all(|(x, y)| close(x, y)));
                         got.copy_from_slice(start);
-                        blocked::sized::<T, blocked::Unfused, true>((M, K, N), got, a, b, write);
+                        blocked::sized::<T, blocked::Unfused, true, false>(
+                            (M, K, N),
+                            got,
+                            a,
+                            b,
+                            write,
+                        );
                         assert!(got.iter().zip(&*want).all(|(x, y)| close(x, y)));
                     }
                     got.copy_from_slice(start);
