@@ -22,6 +22,10 @@ pub trait Scalar:
     /// The largest finite value, `f32::MAX` or `f64::MAX`.
     const MAX_FINITE: Self;
 
+    /// The smallest positive normal value, `f32::MIN_POSITIVE` or
+    /// `f64::MIN_POSITIVE`: below it values are subnormal.
+    const MIN_POSITIVE: Self;
+
     /// Converts an `f64` constant (rounding to nearest for `f32`).
     fn constant(x: f64) -> Self;
 
@@ -211,6 +215,7 @@ macro_rules! blocked_gemm_compiled_here {
 impl Scalar for f32 {
     const NAME: &'static str = "f32";
     const MAX_FINITE: Self = f32::MAX;
+    const MIN_POSITIVE: Self = f32::MIN_POSITIVE;
 
     #[inline]
     fn largest_magnitude(values: &[Self]) -> Self {
@@ -279,6 +284,7 @@ impl Scalar for f32 {
 impl Scalar for f64 {
     const NAME: &'static str = "f64";
     const MAX_FINITE: Self = f64::MAX;
+    const MIN_POSITIVE: Self = f64::MIN_POSITIVE;
 
     #[inline]
     fn largest_magnitude(values: &[Self]) -> Self {

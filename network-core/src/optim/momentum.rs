@@ -1,8 +1,8 @@
 //! Stochastic gradient descent with heavy-ball or Nesterov momentum.
 
 use super::{
-    ConfigError, Largest, Optimizer, StepError, bounded, check_step, decay, largest, non_negative,
-    update_is_finite, update_with_state,
+    ConfigError, Largest, Optimizer, StepError, bounded, check_step, decay, flush_subnormal,
+    largest, non_negative, update_is_finite, update_with_state,
 };
 use crate::{Gradients, GradientsOf, Parameters, Scalar, Zeroable};
 
@@ -71,7 +71,10 @@ impl<T: Scalar> MomentumConfig<T> {
 /// ```
 ///
 /// The velocity `v` starts at zero, so the first step equals PyTorch's
-/// (which starts it at `d`). State: one value per parameter.
+/// (which starts it at `d`). A subnormal `v` is stored as 0: a velocity
+/// that decays once its gradient stops would otherwise stay subnormal for
+/// good, and make every later step slow on CPUs that compute subnormals
+/// with a microcode assist. State: one value per parameter.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Momentum<T: Scalar, G> {
     /// The hyperparameters; may be changed between steps.
@@ -161,7 +164,7 @@ impl<T: Scalar, G: Parameters<T>> Momentum<T, G> {
         } = self.config;
         let update = move |p: T, g: T, v: T| {
             let d = g + wd * p;
-            let v = mu * v + d;
+            let v = flush_subnormal(mu * v + d);
             (p - lr * if nesterov { d + mu * v } else { v }, v)
         };
         // |d| <= D = G + wd P, |v'| <= V' = mu V + D, |p'| <= P + lr (D + V').
@@ -205,7 +208,7 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for Momentum<T, G> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optim::test_util::{Tiny, assert_close, values};
+    use crate::optim::test_util::{Pair, Tiny, assert_close, assert_state_decays_to_zero, values};
 
     #[test]
     fn heavy_ball_two_steps_by_hand() {
@@ -236,6 +239,16 @@ mod tests {
             values(&p),
             [1.0 - 0.19 * d[0], -2.0 - 0.19 * d[1], 0.5 - 0.19 * d[2]],
         );
+    }
+
+    #[test]
+    fn velocity_without_gradient_decays_to_zero_through_no_subnormal() {
+        let mut momentum = Momentum::<f32, Pair>::new(MomentumConfig::new(0.1, 0.9)).unwrap();
+        let mut p = Pair([0.5, -0.5]);
+        assert_state_decays_to_zero(10_000, |g| {
+            momentum.step(&mut p, g).unwrap();
+            momentum.velocity.0
+        });
     }
 
     #[test]

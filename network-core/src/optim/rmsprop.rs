@@ -1,8 +1,8 @@
 //! RMSProp.
 
 use super::{
-    ConfigError, Largest, Optimizer, StepError, bounded, check_step, decay, largest, non_negative,
-    positive, update_is_finite, update_with_state,
+    ConfigError, Largest, Optimizer, StepError, bounded, check_step, decay, flush_subnormal,
+    largest, non_negative, positive, update_is_finite, update_with_state,
 };
 use crate::{Gradients, GradientsOf, Parameters, Scalar, Zeroable};
 
@@ -67,6 +67,9 @@ impl<T: Scalar> RmsPropConfig<T> {
 /// p = p - lr g / (sqrt(v) + eps)
 /// ```
 ///
+/// A subnormal `v` is stored as 0: an average that decays once its
+/// gradient stops would otherwise stay subnormal for good, and make every
+/// later step slow on CPUs that compute subnormals with a microcode assist.
 /// State: one value per parameter.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RmsProp<T: Scalar, G> {
@@ -157,7 +160,7 @@ impl<T: Scalar, G: Parameters<T>> RmsProp<T, G> {
         let (keep, take) = (T::constant(alpha), T::constant(1.0 - alpha));
         let update = move |p: T, g: T, v: T| {
             let g = g + wd * p;
-            let v = keep * v + take * g * g;
+            let v = flush_subnormal(keep * v + take * g * g);
             (p - lr * g / (v.fast_sqrt() + eps), v)
         };
         // |g + wd p| <= D = G + wd P, |v'| <= V + D^2, and the denominator
@@ -206,12 +209,22 @@ impl<T: Scalar, G: Parameters<T>> Optimizer<T, G> for RmsProp<T, G> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optim::test_util::{Pair, Tiny, assert_close, values};
+    use crate::optim::test_util::{Pair, Tiny, assert_close, assert_state_decays_to_zero, values};
 
     /// In `f32`, `1 - alpha` is formed in `f64` and rounded once, as PyTorch
     /// forms it: after one step from zero with `g = 1`, `v` is the `f32`
     /// nearest `0.01` (formed in `f32` from `alpha = 0.99f32` it is
     /// `9.9999905e-3`, 7 ulps off).
+    #[test]
+    fn square_average_without_gradient_decays_to_zero_through_no_subnormal() {
+        let mut rmsprop = RmsProp::<f32, Pair>::new(RmsPropConfig::new(1e-3)).unwrap();
+        let mut p = Pair([0.5, -0.5]);
+        assert_state_decays_to_zero(20_000, |g| {
+            rmsprop.step(&mut p, g).unwrap();
+            rmsprop.square_average.0
+        });
+    }
+
     #[test]
     fn f32_constants_are_formed_in_f64() {
         let mut rmsprop = RmsProp::<f32, Pair>::new(RmsPropConfig::new(1e-2)).unwrap();
